@@ -1,8 +1,35 @@
 // SPDX-License-Identifier: MIT
+/* kite: a small virtual machine monitor for Linux KVM. */
 #include <stdio.h>
 
-int main(void)
+#include "cli/options.h"
+#include "core/runstate.h"
+#include "core/vm.h"
+
+int main(int argc, char **argv)
 {
-	puts("kite " KITE_VERSION);
-	return 0;
+	enum cli_action action;
+	struct vm_config cfg;
+	struct vm vm;
+	int status;
+
+	if (cli_parse(argc, argv, &action, &cfg)) {
+		fprintf(stderr, "kite: %s\n", err_msg());
+		return KITE_EXIT_USAGE;
+	}
+	if (action == CLI_HELP) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if (action == CLI_VERSION) {
+		printf("kite %s\n", KITE_VERSION);
+		return 0;
+	}
+	if (vm_create(&vm, &cfg, &status)) {
+		fprintf(stderr, "kite: %s\n", err_msg());
+		return status;
+	}
+	status = vm_run(&vm);
+	vm_destroy(&vm);
+	return status;
 }

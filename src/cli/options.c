@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+#include "cli/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86/platform/platform.h"
+#include "core/log.h"
+
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return err_set(-EINVAL, "'%s' is not a size", s ? s : "");
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return err_set(-EINVAL, "'%s' is not a size", s);
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if ((*end == 'i' || *end == 'B') && shift)
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end)
+		return err_set(-EINVAL, "'%s' is not a size (use a number with K, M or G)", s);
+	if (shift && v > (UINT64_MAX >> shift))
+		return err_set(-ERANGE, "size '%s' is too large", s);
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+void cli_usage(FILE *out)
+{
+	fputs("Usage: kite run --kernel FILE [options]\n"
+	      "       kite --help | --version\n"
+	      "\n"
+	      "Boot a virtual machine on KVM.\n"
+	      "\n"
+	      "  --kernel FILE        kernel: PVH ELF, Linux bzImage or vmlinux (by content)\n"
+	      "  --initrd FILE        initial ramdisk\n"
+	      "  --cmdline STR        kernel command line\n"
+	      "  --mem SIZE           guest RAM, with K/M/G suffix (default 128M, 4M..1T)\n"
+	      "  --cpus N             vCPUs (default 1; at most what KVM allows, <= 254)\n"
+	      "  --serial MODE        COM1: stdio (default), file:PATH or none\n"
+	      "  --log-level LEVEL    error, warn (default), info, debug\n"
+	      "  -h, --help           this text\n"
+	      "  -V, --version        the version\n"
+	      "\n"
+	      "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	      "Exit status: 0 guest power-off or reset; odd: the guest's debug-exit\n"
+	      "port 0x501 ((V<<1)|1); 2 usage; 4 KVM unavailable; 6 bad kernel or\n"
+	      "initrd; 8 guest crashed; 10 host error; 12 stopped by a signal.\n"
+	      "Environment: KITE_KVM_DEVICE overrides /dev/kvm.\n", out);
+}
+
+static int parse_serial(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "stdio")) {
+		cfg->serial_mode = SERIAL_STDIO;
+	} else if (!strcmp(arg, "none")) {
+		cfg->serial_mode = SERIAL_NONE;
+	} else if (!strncmp(arg, "file:", 5) && arg[5]) {
+		cfg->serial_mode = SERIAL_FILE;
+		cfg->serial_path = arg + 5;
+	} else {
+		return err_set(-EINVAL, "--serial '%s': use stdio, file:PATH or none", arg);
+	}
+	return 0;
+}
+
+static int parse_mem(const char *arg, struct vm_config *cfg)
+{
+	int ret = parse_size(arg, &cfg->mem_size);
+
+	if (ret)
+		return err_prefix(ret, "--mem");
+	if (cfg->mem_size < VM_MEM_MIN)
+		return err_set(-EINVAL, "--mem %s is too small: kite needs at least 4 MiB", arg);
+	if (cfg->mem_size > VM_MEM_MAX)
+		return err_set(-EINVAL, "--mem %s is too large: at most 1 TiB", arg);
+	if (cfg->mem_size & 0xfff)
+		return err_set(-EINVAL, "--mem %s is not a multiple of 4 KiB", arg);
+	return 0;
+}
+
+static int parse_cpus(const char *arg, struct vm_config *cfg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > X86_MAX_CPUS)
+		return err_set(-EINVAL, "--cpus '%s' is out of range: use 1..%d", arg,
+			       X86_MAX_CPUS);
+	cfg->ncpus = (unsigned int)v;
+	return 0;
+}
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL,
+       OPT_LOG_LEVEL };
+
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_one(int opt, const char *arg, enum cli_action *action,
+		     struct vm_config *cfg)
+{
+	switch (opt) {
+	case OPT_KERNEL: cfg->kernel_path = arg; return 0;
+	case OPT_INITRD: cfg->initrd_path = arg; return 0;
+	case OPT_CMDLINE: cfg->cmdline = arg; return 0;
+	case OPT_MEM: return parse_mem(arg, cfg);
+	case OPT_CPUS: return parse_cpus(arg, cfg);
+	case OPT_SERIAL: return parse_serial(arg, cfg);
+	case OPT_LOG_LEVEL: return log_level_parse(arg, &log_level);
+	case 'h': *action = CLI_HELP; return 0;
+	case 'V': *action = CLI_VERSION; return 0;
+	default: return err_set(-EINVAL, "unknown option (see kite --help)");
+	}
+}
+
+static void cli_defaults(struct vm_config *cfg)
+{
+	const char *dev = getenv("KITE_KVM_DEVICE");
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->cmdline = "";
+	cfg->mem_size = VM_MEM_DEFAULT;
+	cfg->ncpus = 1;
+	cfg->serial_mode = SERIAL_STDIO;
+	cfg->kvm_path = dev && *dev ? dev : "/dev/kvm";
+}
+
+int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *cfg)
+{
+	int opt, ret;
+
+	cli_defaults(cfg);
+	*action = CLI_RUN;
+	if (argc < 2)
+		return err_set(-EINVAL, "no command given (see kite --help)");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		*action = CLI_HELP;
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		*action = CLI_VERSION;
+		return 0;
+	}
+	if (strcmp(argv[1], "run"))
+		return err_set(-EINVAL, "unknown command '%s' (see kite --help)", argv[1]);
+	optind = 2;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hV", run_options, NULL)) != -1) {
+		if (opt == '?')
+			return err_set(-EINVAL, "unknown option '%s' (see kite --help)",
+				       argv[optind - 1]);
+		if (opt == ':')
+			return err_set(-EINVAL, "option '%s' needs a value", argv[optind - 1]);
+		ret = parse_one(opt, optarg, action, cfg);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc)
+		return err_set(-EINVAL, "unexpected argument '%s' (see kite --help)", argv[optind]);
+	if (*action == CLI_RUN && !cfg->kernel_path)
+		return err_set(-EINVAL, "--kernel is required (see kite --help)");
+	return 0;
+}

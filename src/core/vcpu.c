@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPU threads: KVM_RUN in a loop, exits dispatched to the PIO/MMIO buses.
+ *
+ * A vCPU is stopped by vcpu_kick(): a signal whose handler sets
+ * run->immediate_exit, so that a kick that lands just before KVM_RUN is not
+ * lost (KVM returns -EINTR at once).  Application processors sit in KVM_RUN
+ * (in KVM's "wait for SIPI" state) until the guest starts them.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/x86/cpu.h"
+#include "core/log.h"
+#include "core/vm.h"
+
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+static __thread struct vcpu *current_vcpu;
+
+static void vcpu_kick_handler(int sig)
+{
+	(void)sig;
+	if (current_vcpu)
+		current_vcpu->run->immediate_exit = 1;
+}
+
+int vcpu_signals_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = vcpu_kick_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL))
+		return err_set(-errno, "sigaction: %s", strerror(errno));
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (vcpu->thread_started)
+		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+}
+
+static void vcpu_handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint32_t i;
+
+	for (i = 0; i < run->io.count; i++) {
+		bus_access(&vcpu->vm->pio, run->io.port, data, run->io.size,
+			   run->io.direction == KVM_EXIT_IO_OUT);
+		data += run->io.size;
+	}
+}
+
+static void vcpu_handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	uint32_t len = run->mmio.len <= 8 ? run->mmio.len : 8;
+
+	bus_access(&vcpu->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
+		   run->mmio.is_write);
+}
+
+/* A fatal guest condition: dump the registers and stop the VM. */
+static void vcpu_guest_died(struct vcpu *vcpu, const char *what)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (!runstate_request_stop(&vm->rs, VM_STOP_GUEST_CRASH, KITE_EXIT_GUEST_CRASH,
+				   "guest stopped on vCPU %u: %s", vcpu->id, what))
+		return;
+	flockfile(stderr);
+	fprintf(stderr, "kite: vCPU %u: %s\n", vcpu->id, what);
+	x86_vcpu_dump(stderr, vcpu->fd, &vm->as);
+	funlockfile(stderr);
+}
+
+static void vcpu_handle_internal_error(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	char what[160];
+
+	snprintf(what, sizeof(what),
+		 "KVM internal error, suberror %u%s", run->internal.suberror,
+		 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+		 " (instruction emulation failed)" : "");
+	vcpu_guest_died(vcpu, what);
+}
+
+static void vcpu_handle_system_event(struct vcpu *vcpu)
+{
+	struct runstate *rs = &vcpu->vm->rs;
+
+	switch (vcpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		runstate_request_stop(rs, VM_STOP_POWEROFF, KITE_EXIT_OK, "guest powered off");
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		runstate_request_stop(rs, VM_STOP_RESET, KITE_EXIT_OK, "guest reset");
+		break;
+	default:
+		vcpu_guest_died(vcpu, "guest reported a crash (system event)");
+		break;
+	}
+}
+
+/* Returns false when the vCPU must stop. */
+static bool vcpu_handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	char what[128];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_handle_io(vcpu);
+		return true;
+	case KVM_EXIT_MMIO:
+		vcpu_handle_mmio(vcpu);
+		return true;
+	case KVM_EXIT_HLT:
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		vcpu_guest_died(vcpu, "triple fault (KVM_EXIT_SHUTDOWN)");
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vcpu_handle_internal_error(vcpu);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(what, sizeof(what), "VM entry failed, hardware reason 0x%llx",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		vcpu_guest_died(vcpu, what);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_handle_system_event(vcpu);
+		return false;
+	default:
+		snprintf(what, sizeof(what), "unexpected KVM exit reason %u", run->exit_reason);
+		vcpu_guest_died(vcpu, what);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct runstate *rs = &vcpu->vm->rs;
+	sigset_t set;
+
+	current_vcpu = vcpu;
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	while (!runstate_stopping(rs)) {
+		int ret = kvm_vcpu_run(vcpu->fd);
+
+		if (ret == -EINTR || ret == -EAGAIN) {
+			vcpu->run->immediate_exit = 0;
+			continue;
+		}
+		if (ret < 0) {
+			runstate_request_stop(rs, VM_STOP_HOST_ERROR, KITE_EXIT_HOST_ERROR,
+					      "KVM_RUN failed on vCPU %u: %s", vcpu->id,
+					      strerror(-ret));
+			break;
+		}
+		vcpu->exits++;
+		if (!vcpu_handle_exit(vcpu))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu)
+{
+	char name[16];
+	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+
+	if (ret)
+		return err_set(-ret, "cannot start vCPU %u thread: %s", vcpu->id, strerror(ret));
+	vcpu->thread_started = true;
+	snprintf(name, sizeof(name), "kite-vcpu%u", vcpu->id);
+	pthread_setname_np(vcpu->thread, name);
+	return 0;
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vm.c - building and tearing down a VM, in one visible sequence:
+ *   KVM -> guest RAM -> buses and devices -> firmware tables -> kernel ->
+ *   vCPUs.
+ */
+#include "core/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/platform/platform.h"
+#include "core/log.h"
+
+/* A file mapped read-only: kernel or initrd. */
+struct mapped_file {
+	void *data;
+	size_t len;
+};
+
+#define IMAGE_MAX (2ULL << 30)
+
+static int map_file(const char *what, const char *path, struct mapped_file *f)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	f->data = NULL;
+	f->len = 0;
+	if (fd < 0)
+		return err_set(-errno, "cannot open %s '%s': %s", what, path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(-EINVAL, "%s '%s' is not a regular file", what, path);
+	}
+	if (st.st_size == 0 || (uint64_t)st.st_size > IMAGE_MAX) {
+		close(fd);
+		return err_set(-EINVAL, "%s '%s' is %s", what, path,
+			       st.st_size ? "larger than 2 GiB" : "empty");
+	}
+	f->data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (f->data == MAP_FAILED) {
+		f->data = NULL;
+		return err_set(-errno, "cannot read %s '%s': %s", what, path, strerror(errno));
+	}
+	f->len = (size_t)st.st_size;
+	return 0;
+}
+
+static void unmap_file(struct mapped_file *f)
+{
+	if (f->data)
+		munmap(f->data, f->len);
+	f->data = NULL;
+}
+
+static int vm_setup_ram(struct vm *vm)
+{
+	uint64_t size = vm->cfg.mem_size;
+	struct x86_ram_layout *l = &vm->ram_layout;
+	int ret;
+
+	*l = x86_ram_layout(size);
+	vm->ram_fd = memfd_create("kite-guest-ram", MFD_CLOEXEC);
+	if (vm->ram_fd < 0)
+		return err_set(-errno, "memfd_create: %s", strerror(errno));
+	if (ftruncate(vm->ram_fd, (off_t)size))
+		return err_set(-errno, "cannot size guest RAM to %llu MiB: %s",
+			       (unsigned long long)(size >> 20), strerror(errno));
+	vm->ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		       vm->ram_fd, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		return err_set(-errno, "cannot map %llu MiB of guest RAM: %s",
+			       (unsigned long long)(size >> 20), strerror(errno));
+	}
+	ret = kvm_vm_set_memory(vm->vm_fd, 0, 0, l->low_end, vm->ram, 0);
+	if (!ret)
+		ret = as_add_region(&vm->as, 0, l->low_end, vm->ram, vm->ram_fd, 0, 0);
+	if (!ret && l->high_size) {
+		ret = kvm_vm_set_memory(vm->vm_fd, 1, X86_MMIO_HOLE_END, l->high_size,
+					vm->ram + l->low_end, 0);
+		if (!ret)
+			ret = as_add_region(&vm->as, X86_MMIO_HOLE_END, l->high_size,
+					    vm->ram + l->low_end, vm->ram_fd, l->low_end, 0);
+	}
+	return ret;
+}
+
+static int vm_open_serial_output(struct vm *vm)
+{
+	switch (vm->cfg.serial_mode) {
+	case SERIAL_STDIO:
+		return STDOUT_FILENO;
+	case SERIAL_FILE:
+		vm->serial_out_fd = open(vm->cfg.serial_path,
+					 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (vm->serial_out_fd < 0)
+			return err_set(-errno, "cannot open serial output '%s': %s",
+				       vm->cfg.serial_path, strerror(errno));
+		return vm->serial_out_fd;
+	default:
+		return -1;
+	}
+}
+
+static int vm_setup_devices(struct vm *vm)
+{
+	struct irq_line com1 = { .vm_fd = vm->vm_fd, .gsi = SERIAL_COM1_IRQ };
+	int out_fd = vm_open_serial_output(vm);
+	int ret;
+
+	if (out_fd < -1)
+		return out_fd;
+	vm->serial_space_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->serial_space_fd < 0)
+		return err_set(-errno, "eventfd: %s", strerror(errno));
+	serial_init(&vm->serial, com1, out_fd, vm->serial_space_fd);
+	ret = serial_register(&vm->serial, &vm->pio, SERIAL_COM1_BASE);
+	if (!ret)
+		ret = i8042_init(&vm->i8042, &vm->rs, &vm->pio);
+	if (!ret)
+		ret = debug_exit_init(&vm->rs, &vm->pio, DEBUG_EXIT_PORT);
+	if (!ret)
+		ret = acpi_pm_init(&vm->rs, &vm->pio);
+	if (!ret)
+		ret = post_init(&vm->pio);
+	return ret;
+}
+
+static int vm_load_guest(struct vm *vm)
+{
+	struct x86_acpi_config acpi = { .ncpus = vm->cfg.ncpus };
+	struct mapped_file kernel, initrd = { 0 };
+	struct x86_boot_args args;
+	int ret;
+
+	ret = x86_mptable_write(&vm->as, vm->cfg.ncpus);
+	if (!ret)
+		ret = x86_acpi_write(&vm->as, &acpi, &args.rsdp_gpa);
+	if (ret)
+		return ret;
+	ret = map_file("kernel", vm->cfg.kernel_path, &kernel);
+	if (ret)
+		return ret;
+	if (vm->cfg.initrd_path)
+		ret = map_file("initrd", vm->cfg.initrd_path, &initrd);
+	if (!ret) {
+		args.kernel = (struct x86_boot_image){ kernel.data, kernel.len };
+		args.initrd = (struct x86_boot_image){ initrd.data, initrd.len };
+		args.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "";
+		args.ram = vm->ram_layout;
+		ret = x86_boot_load(&vm->as, &args, &vm->entry);
+		if (ret)
+			err_prefix(ret, "kernel '%s'", vm->cfg.kernel_path);
+	}
+	unmap_file(&kernel);
+	unmap_file(&initrd);
+	if (!ret)
+		ret = x86_boot_memory_setup(&vm->as, vm->entry.mode);
+	return ret;
+}
+
+static int vm_create_vcpu(struct vm *vm, struct vcpu *vcpu, unsigned int id)
+{
+	size_t sz = sizeof(*vm->cpuid) + vm->cpuid_cap * sizeof(vm->cpuid->entries[0]);
+	struct kvm_cpuid2 *cpuid;
+	int ret;
+
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->fd = kvm_vcpu_create(vm->vm_fd, id);
+	if (vcpu->fd < 0)
+		return vcpu->fd;
+	vcpu->run = mmap(NULL, (size_t)vm->kvm.vcpu_mmap_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		vcpu->run = NULL;
+		return err_set(-errno, "cannot map vCPU %u: %s", id, strerror(errno));
+	}
+	cpuid = malloc(sz);
+	if (!cpuid)
+		return err_set(-ENOMEM, "out of memory");
+	memcpy(cpuid, vm->cpuid, sz);
+	ret = x86_cpuid_filter(cpuid, vm->cpuid_cap, id, vm->cfg.ncpus);
+	if (!ret)
+		ret = kvm_vcpu_set_cpuid(vcpu->fd, cpuid);
+	free(cpuid);
+	if (!ret)
+		ret = x86_vcpu_setup_common(vcpu->fd);
+	if (!ret && id == 0)
+		ret = x86_vcpu_setup_boot(vcpu->fd, &vm->entry);
+	return ret ? err_prefix(ret, "vCPU %u", id) : 0;
+}
+
+static int vm_create_vcpus(struct vm *vm)
+{
+	unsigned int i;
+	int ret = kvm_supported_cpuid(&vm->kvm, &vm->cpuid, &vm->cpuid_cap);
+
+	if (ret)
+		return ret;
+	vm->vcpus = calloc(vm->cfg.ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return err_set(-ENOMEM, "out of memory");
+	for (i = 0; i < vm->cfg.ncpus; i++) {
+		vm->vcpus[i].fd = -1;
+		vm->nr_vcpus = i + 1;
+		ret = vm_create_vcpu(vm, &vm->vcpus[i], i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void vm_init_empty(struct vm *vm, const struct vm_config *cfg)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->kvm.fd = vm->vm_fd = vm->ram_fd = -1;
+	vm->rs.wake_fd = -1;
+	vm->serial_out_fd = vm->serial_space_fd = -1;
+	as_init(&vm->as);
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	serial_init(&vm->serial, (struct irq_line){ .vm_fd = -1 }, -1, -1);
+	pthread_mutex_init(&vm->i8042.lock, NULL);
+}
+
+static int vm_check_limits(struct vm *vm)
+{
+	unsigned int max = (unsigned int)vm->kvm.max_vcpus;
+
+	if (max > X86_MAX_CPUS)
+		max = X86_MAX_CPUS;
+	if (vm->cfg.ncpus < 1 || vm->cfg.ncpus > max)
+		return err_set(-EINVAL, "--cpus %u is out of range: this host allows 1..%u",
+			       vm->cfg.ncpus, max);
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
+{
+	int ret;
+
+	vm_init_empty(vm, cfg);
+	*exit_status = KITE_EXIT_HOST_ERROR;
+	ret = runstate_init(&vm->rs);
+	if (ret)
+		goto fail;
+	ret = kvm_sys_open(&vm->kvm, cfg->kvm_path);
+	if (!ret)
+		ret = vm_check_limits(vm);
+	if (ret) {
+		*exit_status = ret == -EINVAL ? KITE_EXIT_USAGE : KITE_EXIT_NO_KVM;
+		goto fail;
+	}
+	vm->vm_fd = kvm_vm_create(&vm->kvm);
+	ret = vm->vm_fd < 0 ? vm->vm_fd : kvm_vm_setup_x86(vm->vm_fd);
+	if (!ret)
+		ret = vm_setup_ram(vm);
+	if (!ret)
+		ret = vm_setup_devices(vm);
+	if (ret)
+		goto fail;
+	ret = vm_load_guest(vm);
+	if (ret) {
+		*exit_status = KITE_EXIT_BAD_IMAGE;
+		goto fail;
+	}
+	ret = vm_create_vcpus(vm);
+	if (ret)
+		goto fail;
+	*exit_status = KITE_EXIT_OK;
+	return 0;
+fail:
+	vm_destroy(vm);
+	return ret;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].run)
+			munmap(vm->vcpus[i].run, (size_t)vm->kvm.vcpu_mmap_size);
+		if (vm->vcpus[i].fd >= 0)
+			close(vm->vcpus[i].fd);
+	}
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->nr_vcpus = 0;
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	serial_destroy(&vm->serial);
+	i8042_destroy(&vm->i8042);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	if (vm->ram)
+		munmap(vm->ram, vm->cfg.mem_size);
+	vm->ram = NULL;
+	if (vm->ram_fd >= 0)
+		close(vm->ram_fd);
+	if (vm->serial_out_fd >= 0)
+		close(vm->serial_out_fd);
+	if (vm->serial_space_fd >= 0)
+		close(vm->serial_space_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	kvm_sys_close(&vm->kvm);
+	runstate_destroy(&vm->rs);
+	vm->ram_fd = vm->serial_out_fd = vm->serial_space_fd = vm->vm_fd = -1;
+}

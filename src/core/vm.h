@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm.h - one virtual machine: everything hangs off struct vm, built in one
+ * visible sequence by vm_create() and torn down by vm_destroy().
+ *
+ * Threads: the main thread builds the VM and then runs the event loop
+ * (vm_run: stop requests, signals, console input); one thread per vCPU runs
+ * KVM_RUN and dispatches exits to the buses.  Devices lock their own state.
+ * Lock order: a device lock is the innermost lock; nothing is held across
+ * KVM_RUN.
+ */
+#ifndef KITE_CORE_VM_H
+#define KITE_CORE_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#include "arch/x86/boot/boot.h"
+#include "core/addr_space.h"
+#include "core/bus.h"
+#include "core/runstate.h"
+#include "devices/legacy.h"
+#include "devices/serial.h"
+#include "kvm/kvm.h"
+
+#define VM_MEM_MIN	(4ULL << 20)
+#define VM_MEM_MAX	(1ULL << 40)
+#define VM_MEM_DEFAULT	(128ULL << 20)
+
+enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+
+struct vm_config {
+	const char *kernel_path;
+	const char *initrd_path;	/* NULL: none */
+	const char *cmdline;
+	uint64_t mem_size;
+	unsigned int ncpus;
+	enum serial_mode serial_mode;
+	const char *serial_path;	/* SERIAL_FILE */
+	const char *kvm_path;		/* normally /dev/kvm */
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+	uint64_t exits;
+};
+
+struct vm {
+	struct vm_config cfg;
+	struct kvm_sys kvm;
+	int vm_fd;
+	struct runstate rs;
+
+	/* guest RAM: one memfd, mapped once; regions below and above the hole */
+	int ram_fd;
+	uint8_t *ram;
+	struct x86_ram_layout ram_layout;
+	struct addr_space as;
+
+	struct bus pio, mmio;
+	struct serial serial;
+	struct i8042 i8042;
+	int serial_out_fd;		/* owned when SERIAL_FILE */
+	int serial_space_fd;		/* eventfd: the serial has input room */
+
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, unfiltered */
+	unsigned int cpuid_cap;
+	struct x86_boot_entry entry;
+	struct vcpu *vcpus;
+	unsigned int nr_vcpus;
+};
+
+/* Build the whole VM from @cfg (nothing runs yet).  On failure everything
+ * built so far is torn down and *exit_status says which kind of failure. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status) KITE_WUR;
+void vm_destroy(struct vm *vm);
+
+/* Start the vCPUs and run the main loop until the VM stops; returns the exit
+ * status (enum kite_exit_status or a debug-exit status). */
+int vm_run(struct vm *vm);
+
+/* vCPU threads (vcpu.c) */
+int vcpu_start(struct vcpu *vcpu) KITE_WUR;
+void vcpu_kick(struct vcpu *vcpu);
+int vcpu_signals_init(void) KITE_WUR;
+
+#endif

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+#include "devices/serial.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+/* Register offsets */
+enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
+
+#define IER_RDI		0x01	/* receive data available */
+#define IER_THRI	0x02	/* transmit holding register empty */
+#define IIR_NONE	0x01
+#define IIR_THRI	0x02
+#define IIR_RDI		0x04
+#define IIR_FIFO	0xc0
+#define FCR_ENABLE	0x01
+#define FCR_CLEAR_RX	0x02
+#define LCR_DLAB	0x80
+#define MCR_DTR		0x01
+#define MCR_RTS		0x02
+#define MCR_OUT1	0x04
+#define MCR_OUT2	0x08
+#define MCR_LOOP	0x10
+#define LSR_DR		0x01
+#define LSR_THRE	0x20
+#define LSR_TEMT	0x40
+#define MSR_CTS		0x10
+#define MSR_DSR		0x20
+#define MSR_RI		0x40
+#define MSR_DCD		0x80
+
+void serial_init(struct serial *s, struct irq_line irq, int out_fd, int space_fd)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	s->irq = irq;
+	s->out_fd = out_fd;
+	s->space_fd = space_fd;
+	s->mcr = MCR_OUT2;
+	s->lcr = 0x03;		/* 8n1 */
+	s->dll = 0x0c;		/* 9600 baud */
+}
+
+void serial_destroy(struct serial *s)
+{
+	pthread_mutex_destroy(&s->lock);
+}
+
+static uint8_t serial_iir(const struct serial *s)
+{
+	uint8_t fifo = (s->fcr & FCR_ENABLE) ? IIR_FIFO : 0;
+
+	if ((s->ier & IER_RDI) && s->rx_len)
+		return IIR_RDI | fifo;
+	if ((s->ier & IER_THRI) && s->iir_thre)
+		return IIR_THRI | fifo;
+	return IIR_NONE | fifo;
+}
+
+/* Called with the lock held after every state change. */
+static void serial_update_irq(struct serial *s)
+{
+	int level = !(serial_iir(s) & IIR_NONE) && (s->mcr & MCR_OUT2);
+
+	if (level != s->irq_level) {
+		s->irq_level = level;
+		irq_line_set(&s->irq, level);
+	}
+}
+
+static void serial_rx_append(struct serial *s, uint8_t byte)
+{
+	if (s->rx_len == SERIAL_RX_BUF)
+		return;		/* overrun, as on hardware (only in loopback) */
+	s->rx[(s->rx_head + s->rx_len) % SERIAL_RX_BUF] = byte;
+	s->rx_len++;
+}
+
+static uint8_t serial_rx_pop(struct serial *s)
+{
+	uint8_t byte;
+	uint64_t one = 1;
+
+	if (!s->rx_len)
+		return 0;
+	byte = s->rx[s->rx_head];
+	s->rx_head = (s->rx_head + 1) % SERIAL_RX_BUF;
+	s->rx_len--;
+	if (s->rx_blocked && s->rx_len <= SERIAL_RX_BUF / 2 && s->space_fd >= 0) {
+		s->rx_blocked = 0;
+		if (write(s->space_fd, &one, sizeof(one)) < 0)
+			log_debug("serial: cannot signal input space");
+	}
+	return byte;
+}
+
+static void serial_transmit(struct serial *s, uint8_t byte)
+{
+	s->tx_bytes++;
+	if (s->mcr & MCR_LOOP) {
+		serial_rx_append(s, byte);
+	} else if (s->out_fd >= 0) {
+		ssize_t n;
+
+		do {
+			n = write(s->out_fd, &byte, 1);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0 && errno != EAGAIN)
+			s->out_fd = -1;	/* output closed: discard from now on */
+	}
+	s->iir_thre = 1;	/* the byte left at once: THR is empty again */
+}
+
+static uint8_t serial_msr(const struct serial *s)
+{
+	uint8_t m = s->mcr;
+
+	if (!(m & MCR_LOOP))
+		return MSR_DCD | MSR_DSR | MSR_CTS;
+	return (uint8_t)(((m & MCR_RTS) ? MSR_CTS : 0) | ((m & MCR_DTR) ? MSR_DSR : 0) |
+			 ((m & MCR_OUT1) ? MSR_RI : 0) | ((m & MCR_OUT2) ? MSR_DCD : 0));
+}
+
+static uint8_t serial_read_reg(struct serial *s, unsigned int reg)
+{
+	uint8_t iir;
+
+	switch (reg) {
+	case RBR_THR:
+		if (s->lcr & LCR_DLAB)
+			return s->dll;
+		return serial_rx_pop(s);
+	case IER:
+		return (s->lcr & LCR_DLAB) ? s->dlm : s->ier;
+	case IIR_FCR:
+		iir = serial_iir(s);
+		if ((iir & 0x0f) == IIR_THRI)
+			s->iir_thre = 0;	/* reading IIR clears THRE */
+		return iir;
+	case LCR:
+		return s->lcr;
+	case MCR:
+		return s->mcr;
+	case LSR:
+		return (uint8_t)(LSR_THRE | LSR_TEMT | (s->rx_len ? LSR_DR : 0));
+	case MSR:
+		return serial_msr(s);
+	default:
+		return s->scr;
+	}
+}
+
+static void serial_write_reg(struct serial *s, unsigned int reg, uint8_t v)
+{
+	switch (reg) {
+	case RBR_THR:
+		if (s->lcr & LCR_DLAB)
+			s->dll = v;
+		else
+			serial_transmit(s, v);
+		break;
+	case IER:
+		if (s->lcr & LCR_DLAB) {
+			s->dlm = v;
+			break;
+		}
+		/* Enabling THRI with an empty THR raises it at once. */
+		if ((v & IER_THRI) && !(s->ier & IER_THRI))
+			s->iir_thre = 1;
+		s->ier = v & 0x0f;
+		break;
+	case IIR_FCR:
+		s->fcr = v & (FCR_ENABLE | 0xc0);
+		if (v & FCR_CLEAR_RX)
+			s->rx_len = 0;
+		break;
+	case LCR:
+		s->lcr = v;
+		break;
+	case MCR:
+		s->mcr = v & 0x1f;
+		break;
+	case SCR:
+		s->scr = v;
+		break;
+	default:
+		break;		/* LSR and MSR are read-only */
+	}
+}
+
+static void serial_io_read(void *opaque, uint64_t offset, uint8_t *data, uint32_t size)
+{
+	struct serial *s = opaque;
+
+	memset(data, 0, size);
+	pthread_mutex_lock(&s->lock);
+	data[0] = serial_read_reg(s, (unsigned int)offset);
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void serial_io_write(void *opaque, uint64_t offset, const uint8_t *data,
+			    uint32_t size)
+{
+	struct serial *s = opaque;
+
+	(void)size;
+	pthread_mutex_lock(&s->lock);
+	serial_write_reg(s, (unsigned int)offset, data[0]);
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static const struct bus_ops serial_ops = {
+	.read = serial_io_read,
+	.write = serial_io_write,
+};
+
+int serial_register(struct serial *s, struct bus *pio, uint64_t base)
+{
+	return bus_register(pio, base, SERIAL_NR_REGS, &serial_ops, s, "serial");
+}
+
+size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < len && s->rx_len < SERIAL_RX_BUF; i++)
+		serial_rx_append(s, buf[i]);
+	s->rx_bytes += i;
+	if (s->rx_len == SERIAL_RX_BUF)
+		s->rx_blocked = 1;
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return i;
+}
+
+size_t serial_rx_space(struct serial *s)
+{
+	size_t space;
+
+	pthread_mutex_lock(&s->lock);
+	space = SERIAL_RX_BUF - s->rx_len;
+	if (!space)
+		s->rx_blocked = 1;
+	pthread_mutex_unlock(&s->lock);
+	return space;
+}

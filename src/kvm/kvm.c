@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: MIT
+#include "kvm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* Addresses KVM needs for Intel's real-mode emulation; inside the MMIO hole. */
+#define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
+#define KVM_TSS_ADDR		0xfffbd000ULL
+
+static const struct {
+	long cap;
+	const char *name;
+} kvm_required_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP (in-kernel IOAPIC/PIC/LAPIC)" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2 (in-kernel PIT)" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+};
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, req, arg);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : ret;
+}
+
+int kvm_check_cap(int fd, long cap)
+{
+	int ret = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return ret < 0 ? 0 : ret;
+}
+
+static int kvm_open_error(const char *path, int err)
+{
+	switch (err) {
+	case ENOENT:
+		return err_set(-ENOENT, "%s does not exist: KVM is not available "
+			       "(load kvm_intel or kvm_amd, or enable virtualization)",
+			       path);
+	case EACCES:
+	case EPERM:
+		return err_set(-err, "permission denied opening %s: run as root "
+			       "or add your user to the 'kvm' group", path);
+	default:
+		return err_set(-err, "cannot open %s: %s", path, strerror(err));
+	}
+}
+
+int kvm_sys_open(struct kvm_sys *kvm, const char *path)
+{
+	unsigned int i;
+	int ver;
+
+	kvm->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (kvm->fd < 0)
+		return kvm_open_error(path, errno);
+	ver = ioctl(kvm->fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION) {
+		kvm_sys_close(kvm);
+		return err_set(-ENOTSUP, "%s speaks KVM API version %d, kite needs %d",
+			       path, ver, KVM_API_VERSION);
+	}
+	for (i = 0; i < sizeof(kvm_required_caps) / sizeof(kvm_required_caps[0]); i++) {
+		if (!kvm_check_cap(kvm->fd, kvm_required_caps[i].cap)) {
+			kvm_sys_close(kvm);
+			return err_set(-ENOTSUP, "this KVM lacks %s, which kite needs",
+				       kvm_required_caps[i].name);
+		}
+	}
+	kvm->vcpu_mmap_size = ioctl(kvm->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (kvm->vcpu_mmap_size <= 0) {
+		kvm_sys_close(kvm);
+		return err_set(-EIO, "KVM_GET_VCPU_MMAP_SIZE failed");
+	}
+	kvm->max_vcpus = kvm_check_cap(kvm->fd, KVM_CAP_MAX_VCPUS);
+	if (kvm->max_vcpus <= 0)
+		kvm->max_vcpus = kvm_check_cap(kvm->fd, KVM_CAP_NR_VCPUS);
+	if (kvm->max_vcpus <= 0)
+		kvm->max_vcpus = 4;	/* what the KVM API documents as the floor */
+	return 0;
+}
+
+void kvm_sys_close(struct kvm_sys *kvm)
+{
+	if (kvm->fd >= 0)
+		close(kvm->fd);
+	kvm->fd = -1;
+}
+
+int kvm_supported_cpuid(const struct kvm_sys *kvm, struct kvm_cpuid2 **out,
+			unsigned int *capacity)
+{
+	unsigned int n = 128;
+
+	for (;;) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		int ret;
+
+		if (!c)
+			return err_set(-ENOMEM, "out of memory for CPUID");
+		c->nent = n;
+		ret = xioctl(kvm->fd, KVM_GET_SUPPORTED_CPUID, c);
+		if (ret == 0) {
+			*out = c;
+			*capacity = n;
+			return 0;
+		}
+		free(c);
+		if (ret != -E2BIG || n >= 4096)
+			return err_set(ret, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
+		n *= 2;
+	}
+}
+
+int kvm_vm_create(const struct kvm_sys *kvm)
+{
+	int fd = xioctl(kvm->fd, KVM_CREATE_VM, 0);
+
+	if (fd < 0)
+		return err_set(fd, "KVM_CREATE_VM: %s", strerror(-fd));
+	return fd;
+}
+
+int kvm_vm_setup_x86(int vm_fd)
+{
+	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int ret;
+
+	ret = xioctl(vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident);
+	if (ret < 0 && ret != -ENOTTY && ret != -EINVAL)
+		return err_set(ret, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(-ret));
+	ret = ioctl(vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
+	if (ret < 0)
+		return err_set(-errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+	ret = xioctl(vm_fd, KVM_CREATE_IRQCHIP, NULL);
+	if (ret < 0)
+		return err_set(ret, "KVM_CREATE_IRQCHIP: %s", strerror(-ret));
+	ret = xioctl(vm_fd, KVM_CREATE_PIT2, &pit);
+	if (ret < 0)
+		return err_set(ret, "KVM_CREATE_PIT2: %s", strerror(-ret));
+	return 0;
+}
+
+int kvm_vm_set_memory(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,
+		      void *host, uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+	int ret = xioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_SET_USER_MEMORY_REGION slot %u (0x%llx+0x%llx): %s",
+			       slot, (unsigned long long)gpa,
+			       (unsigned long long)size, strerror(-ret));
+	return 0;
+}
+
+int kvm_vm_irq_line(int vm_fd, uint32_t irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = (uint32_t)level };
+	int ret = xioctl(vm_fd, KVM_IRQ_LINE, &l);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_IRQ_LINE %u: %s", irq, strerror(-ret));
+	return 0;
+}
+
+int kvm_vcpu_create(int vm_fd, unsigned int id)
+{
+	int fd = ioctl(vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+
+	if (fd < 0)
+		return err_set(-errno, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+	return fd;
+}
+
+#define KVM_VCPU_IOCTL(fn, req, type, cst)                                   \
+	int fn(int vcpu_fd, cst type *arg)                                    \
+	{                                                                     \
+		int ret = xioctl(vcpu_fd, req, (void *)arg);                  \
+		if (ret < 0)                                                  \
+			return err_set(ret, #req ": %s", strerror(-ret));     \
+		return ret;                                                   \
+	}
+
+KVM_VCPU_IOCTL(kvm_vcpu_set_cpuid, KVM_SET_CPUID2, struct kvm_cpuid2, const)
+KVM_VCPU_IOCTL(kvm_vcpu_get_regs, KVM_GET_REGS, struct kvm_regs, )
+KVM_VCPU_IOCTL(kvm_vcpu_set_regs, KVM_SET_REGS, struct kvm_regs, const)
+KVM_VCPU_IOCTL(kvm_vcpu_get_sregs, KVM_GET_SREGS, struct kvm_sregs, )
+KVM_VCPU_IOCTL(kvm_vcpu_set_sregs, KVM_SET_SREGS, struct kvm_sregs, const)
+KVM_VCPU_IOCTL(kvm_vcpu_set_fpu, KVM_SET_FPU, struct kvm_fpu, const)
+KVM_VCPU_IOCTL(kvm_vcpu_get_lapic, KVM_GET_LAPIC, struct kvm_lapic_state, )
+KVM_VCPU_IOCTL(kvm_vcpu_set_lapic, KVM_SET_LAPIC, struct kvm_lapic_state, const)
+
+int kvm_vcpu_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs)
+{
+	int ret = xioctl(vcpu_fd, KVM_SET_MSRS, (void *)msrs);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_SET_MSRS: %s", strerror(-ret));
+	if ((unsigned int)ret != msrs->nmsrs)
+		return err_set(-EINVAL, "KVM_SET_MSRS: MSR 0x%x refused",
+			       msrs->entries[ret].index);
+	return 0;
+}
+
+int kvm_vcpu_translate(int vcpu_fd, uint64_t linear, uint64_t *gpa)
+{
+	struct kvm_translation t = { .linear_address = linear };
+	int ret = xioctl(vcpu_fd, KVM_TRANSLATE, &t);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_TRANSLATE: %s", strerror(-ret));
+	if (!t.valid)
+		return err_set(-EFAULT, "linear address 0x%llx is not mapped",
+			       (unsigned long long)linear);
+	*gpa = t.physical_address;
+	return 0;
+}
+
+int kvm_vcpu_run(int vcpu_fd)
+{
+	return ioctl(vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kvm.h - the only place in kite that calls ioctl() on KVM file descriptors.
+ *
+ * Every wrapper returns 0 (or a non-negative value) on success and -errno on
+ * failure with an err_set() message that names the operation.
+ */
+#ifndef KITE_KVM_KVM_H
+#define KITE_KVM_KVM_H
+
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#include "core/error.h"
+
+struct kvm_sys {
+	int fd;			/* /dev/kvm */
+	int vcpu_mmap_size;
+	int max_vcpus;
+};
+
+/* Open @path (normally /dev/kvm) and check the API version and every
+ * capability kite needs; a clear message says which one is missing. */
+int kvm_sys_open(struct kvm_sys *kvm, const char *path) KITE_WUR;
+void kvm_sys_close(struct kvm_sys *kvm);
+int kvm_check_cap(int fd, long cap);
+
+/* The host's supported CPUID (allocated; free() it). */
+int kvm_supported_cpuid(const struct kvm_sys *kvm, struct kvm_cpuid2 **out,
+			unsigned int *capacity) KITE_WUR;
+
+/* VM-level */
+int kvm_vm_create(const struct kvm_sys *kvm) KITE_WUR;	/* returns the fd */
+int kvm_vm_setup_x86(int vm_fd) KITE_WUR;	/* TSS, identity map, irqchip, PIT */
+int kvm_vm_set_memory(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,
+		      void *host, uint32_t flags) KITE_WUR;
+int kvm_vm_irq_line(int vm_fd, uint32_t irq, int level) KITE_WUR;
+
+/* vCPU-level */
+int kvm_vcpu_create(int vm_fd, unsigned int id) KITE_WUR;	/* returns the fd */
+int kvm_vcpu_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *cpuid) KITE_WUR;
+int kvm_vcpu_get_regs(int vcpu_fd, struct kvm_regs *regs) KITE_WUR;
+int kvm_vcpu_set_regs(int vcpu_fd, const struct kvm_regs *regs) KITE_WUR;
+int kvm_vcpu_get_sregs(int vcpu_fd, struct kvm_sregs *sregs) KITE_WUR;
+int kvm_vcpu_set_sregs(int vcpu_fd, const struct kvm_sregs *sregs) KITE_WUR;
+int kvm_vcpu_set_fpu(int vcpu_fd, const struct kvm_fpu *fpu) KITE_WUR;
+int kvm_vcpu_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs) KITE_WUR;
+int kvm_vcpu_get_lapic(int vcpu_fd, struct kvm_lapic_state *lapic) KITE_WUR;
+int kvm_vcpu_set_lapic(int vcpu_fd, const struct kvm_lapic_state *lapic) KITE_WUR;
+int kvm_vcpu_translate(int vcpu_fd, uint64_t linear, uint64_t *gpa) KITE_WUR;
+/* KVM_RUN; returns 0, or -errno (-EINTR when kicked). No message set. */
+int kvm_vcpu_run(int vcpu_fd);
+
+#endif
