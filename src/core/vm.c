@@ -143,7 +143,10 @@ static int vm_load_guest(struct vm *vm)
 	struct x86_boot_args args;
 	int ret;
 
-	ret = x86_mptable_write(&vm->as, vm->cfg.ncpus);
+	/* Guests with more vCPUs than an MP table holds learn them from ACPI. */
+	ret = 0;
+	if (vm->cfg.ncpus <= X86_MPTABLE_MAX_CPUS)
+		ret = x86_mptable_write(&vm->as, vm->cfg.ncpus);
 	if (!ret)
 		ret = x86_acpi_write(&vm->as, &acpi, &args.rsdp_gpa);
 	if (ret)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/x86/cpu.h"
 #include "core/log.h"
 #include "core/term.h"
 #include "core/vm.h"
@@ -189,6 +190,18 @@ static void vm_stop_vcpus(struct vm *vm)
 	}
 }
 
+/* Where every vCPU was when the VM stopped (after the threads are joined). */
+static void vm_dump_vcpus(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		fprintf(stderr, "kite: vCPU %u (%llu exits):\n", i,
+			(unsigned long long)vm->vcpus[i].exits);
+		x86_vcpu_dump(stderr, vm->vcpus[i].fd, &vm->as);
+	}
+}
+
 static int vm_report_stop(struct vm *vm)
 {
 	const struct runstate *rs = &vm->rs;
@@ -234,5 +247,7 @@ int vm_run(struct vm *vm)
 		loop_run(&l);
 	vm_stop_vcpus(vm);
 	loop_close(&l);
+	if (vm->rs.reason == VM_STOP_SIGNAL && log_level >= LOG_DEBUG)
+		vm_dump_vcpus(vm);
 	return vm_report_stop(vm);
 }

@@ -23,6 +23,7 @@ static const struct {
 	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
 };
 
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -105,7 +106,9 @@ int kvm_supported_cpuid(const struct kvm_sys *kvm, struct kvm_cpuid2 **out,
 	unsigned int n = 128;
 
 	for (;;) {
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		/* Room for the leaves the per-vCPU filter adds. */
+		unsigned int slack = 16;
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + (n + slack) * sizeof(c->entries[0]));
 		int ret;
 
 		if (!c)
@@ -114,7 +117,7 @@ int kvm_supported_cpuid(const struct kvm_sys *kvm, struct kvm_cpuid2 **out,
 		ret = xioctl(kvm->fd, KVM_GET_SUPPORTED_CPUID, c);
 		if (ret == 0) {
 			*out = c;
-			*capacity = n;
+			*capacity = n + slack;
 			return 0;
 		}
 		free(c);
@@ -131,6 +134,51 @@ int kvm_vm_create(const struct kvm_sys *kvm)
 	if (fd < 0)
 		return err_set(fd, "KVM_CREATE_VM: %s", strerror(-fd));
 	return fd;
+}
+
+#define IOAPIC_PINS 24
+
+static void route_irqchip(struct kvm_irq_routing_entry *e, uint32_t gsi,
+			  uint32_t chip, uint32_t pin)
+{
+	memset(e, 0, sizeof(*e));
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_IRQCHIP;
+	e->u.irqchip.irqchip = chip;
+	e->u.irqchip.pin = pin;
+}
+
+/*
+ * The PC's routing, as the MP table and MADT describe it: ISA IRQ n goes to
+ * the PIC and to IOAPIC pin n, except IRQ 0 (the PIT), which reaches IOAPIC
+ * pin 2 (the interrupt source override), and IRQ 2, the PIC cascade.
+ */
+static int kvm_vm_setup_pc_routing(int vm_fd)
+{
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry e[16 + IOAPIC_PINS];
+	} r;
+	uint32_t gsi, n = 0;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	for (gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;
+		route_irqchip(&r.e[n++], gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+			      KVM_IRQCHIP_PIC_SLAVE, gsi % 8);
+	}
+	for (gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		if (gsi == 2)
+			continue;
+		route_irqchip(&r.e[n++], gsi, KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi);
+	}
+	r.hdr.nr = n;
+	ret = xioctl(vm_fd, KVM_SET_GSI_ROUTING, &r);
+	if (ret < 0)
+		return err_set(ret, "KVM_SET_GSI_ROUTING: %s", strerror(-ret));
+	return 0;
 }
 
 int kvm_vm_setup_x86(int vm_fd)
@@ -151,7 +199,7 @@ int kvm_vm_setup_x86(int vm_fd)
 	ret = xioctl(vm_fd, KVM_CREATE_PIT2, &pit);
 	if (ret < 0)
 		return err_set(ret, "KVM_CREATE_PIT2: %s", strerror(-ret));
-	return 0;
+	return kvm_vm_setup_pc_routing(vm_fd);
 }
 
 int kvm_vm_set_memory(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,

@@ -19,10 +19,19 @@
 #define X86_MAX_CPUS 254
 
 /*
+ * The MP table must fit in the EBDA's first KiB (X86_MPTABLE..0xa0000):
+ * 220 fixed bytes + 20 per vCPU.  Larger guests boot from ACPI (MADT) only;
+ * skip x86_mptable_write() for them.
+ */
+#define X86_MPTABLE_MAX_CPUS 40
+
+/*
  * Write an Intel MP table (floating pointer + configuration table) at
  * X86_MPTABLE: one processor entry per vCPU (vCPU 0 is the BSP), the ISA bus,
- * the IOAPIC at X86_IOAPIC_ADDR, ISA IRQ 0-15 routed to IOAPIC pins (IRQ 0 to
- * pin 2), ExtINT on LINT0 and NMI on LINT1.  Checksums filled.
+ * the IOAPIC at X86_IOAPIC_ADDR, the MP spec's default ISA routing (8259
+ * ExtINT on pin 0, IRQ 0 on pin 2, IRQ 2 unlisted, IRQ n on pin n), ExtINT on
+ * LINT0 and NMI on LINT1.  Checksums filled.  -E2BIG above
+ * X86_MPTABLE_MAX_CPUS.
  */
 int x86_mptable_write(const struct addr_space *as, unsigned int ncpus) KITE_WUR;
 
