@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cli/options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,10 +17,15 @@ int parse_size(const char *s, uint64_t *out)
 	unsigned int shift = 0;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	/* strtoull would skip leading white space and take a sign. */
+	if (!s || !isdigit((unsigned char)*s))
 		return err_set(-EINVAL, "'%s' is not a size", s ? s : "");
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* Decimal, or hexadecimal with 0x; never octal ("010M" is 10 MiB). */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		v = strtoull(s, &end, 16);
+	else
+		v = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return err_set(-EINVAL, "'%s' is not a size", s);
 	switch (*end) {
@@ -52,6 +58,8 @@ void cli_usage(FILE *out)
 	      "  --mem SIZE           guest RAM, with K/M/G suffix (default 128M, 4M..1T)\n"
 	      "  --cpus N             vCPUs (default 1; at most what KVM allows, <= 254)\n"
 	      "  --serial MODE        COM1: stdio (default), file:PATH or none\n"
+	      "  --boot-protocol P    auto (default: PVH if the ELF has the note, else the\n"
+	      "                       Linux 64-bit entry), pvh, or linux\n"
 	      "  --log-level LEVEL    error, warn (default), info, debug\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        the version\n"
@@ -75,6 +83,19 @@ static int parse_serial(const char *arg, struct vm_config *cfg)
 	} else {
 		return err_set(-EINVAL, "--serial '%s': use stdio, file:PATH or none", arg);
 	}
+	return 0;
+}
+
+static int parse_boot_protocol(const char *arg, struct vm_config *cfg)
+{
+	if (!strcmp(arg, "auto"))
+		cfg->boot_protocol = X86_BOOT_AUTO;
+	else if (!strcmp(arg, "pvh"))
+		cfg->boot_protocol = X86_BOOT_PVH;
+	else if (!strcmp(arg, "linux"))
+		cfg->boot_protocol = X86_BOOT_LINUX64;
+	else
+		return err_set(-EINVAL, "--boot-protocol '%s': use auto, pvh or linux", arg);
 	return 0;
 }
 
@@ -108,7 +129,7 @@ static int parse_cpus(const char *arg, struct vm_config *cfg)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL,
-       OPT_LOG_LEVEL };
+       OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -118,6 +139,7 @@ static const struct option run_options[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "boot-protocol", required_argument, NULL, OPT_BOOT_PROTOCOL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -134,6 +156,7 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 	case OPT_CPUS: return parse_cpus(arg, cfg);
 	case OPT_SERIAL: return parse_serial(arg, cfg);
 	case OPT_LOG_LEVEL: return log_level_parse(arg, &log_level);
+	case OPT_BOOT_PROTOCOL: return parse_boot_protocol(arg, cfg);
 	case 'h': *action = CLI_HELP; return 0;
 	case 'V': *action = CLI_VERSION; return 0;
 	default: return err_set(-EINVAL, "unknown option (see kite --help)");
@@ -170,9 +193,17 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 	}
 	if (strcmp(argv[1], "run"))
 		return err_set(-EINVAL, "unknown command '%s' (see kite --help)", argv[1]);
-	optind = 2;
+	/*
+	 * "run" plays argv[0] for getopt; optind = 0 makes glibc re-initialise
+	 * fully, dropping state left by an earlier call.
+	 */
+	argc--;
+	argv++;
+	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hV", run_options, NULL)) != -1) {
+		if (opt == '?' && optopt)
+			return err_set(-EINVAL, "unknown option '-%c' (see kite --help)", optopt);
 		if (opt == '?')
 			return err_set(-EINVAL, "unknown option '%s' (see kite --help)",
 				       argv[optind - 1]);

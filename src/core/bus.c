@@ -100,6 +100,10 @@ bool bus_access(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t size,
 {
 	const struct bus_range *r = bus_find(bus, addr);
 
+	/* An access that runs past the end of its range reaches no handler:
+	 * handlers may rely on offset + size <= len. */
+	if (r && size > r->len - (addr - r->base))
+		r = NULL;
 	if (!r) {
 		if (!is_write)
 			memset(data, 0xff, size);

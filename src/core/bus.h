@@ -18,7 +18,8 @@
 #include "core/error.h"
 
 struct bus_ops {
-	/* @offset is relative to the registered base; @size is 1, 2, 4 or 8. */
+	/* @offset is relative to the registered base; @size is 1, 2, 4 or 8;
+	 * offset + size never exceeds the registered length. */
 	void (*read)(void *opaque, uint64_t offset, uint8_t *data, uint32_t size);
 	void (*write)(void *opaque, uint64_t offset, const uint8_t *data,
 		      uint32_t size);

@@ -52,6 +52,11 @@ void runstate_destroy(struct runstate *rs);
 /* Returns true if this call won (was the first request). */
 bool runstate_request_stop(struct runstate *rs, enum vm_stop_reason reason,
 			   int exit_status, const char *fmt, ...) KITE_PRINTF(4, 5);
+/*
+ * True from the moment a request won, possibly before the winner has
+ * finished writing reason/status/message: read those only after the wake
+ * eventfd fired or the vCPU threads were joined.
+ */
 static inline bool runstate_stopping(const struct runstate *rs)
 {
 	return __atomic_load_n(&rs->stop_requested, __ATOMIC_ACQUIRE);

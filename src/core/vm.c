@@ -161,6 +161,7 @@ static int vm_load_guest(struct vm *vm)
 		args.initrd = (struct x86_boot_image){ initrd.data, initrd.len };
 		args.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "";
 		args.ram = vm->ram_layout;
+		args.protocol = vm->cfg.boot_protocol;
 		ret = x86_boot_load(&vm->as, &args, &vm->entry);
 		if (ret)
 			err_prefix(ret, "kernel '%s'", vm->cfg.kernel_path);

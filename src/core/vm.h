@@ -41,6 +41,7 @@ struct vm_config {
 	enum serial_mode serial_mode;
 	const char *serial_path;	/* SERIAL_FILE */
 	const char *kvm_path;		/* normally /dev/kvm */
+	enum x86_boot_protocol boot_protocol;
 };
 
 struct vcpu {

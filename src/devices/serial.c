@@ -80,21 +80,28 @@ static void serial_rx_append(struct serial *s, uint8_t byte)
 	s->rx_len++;
 }
 
+/* Wake the main loop if it stopped reading input and there is room again. */
+static void serial_rx_space_freed(struct serial *s)
+{
+	uint64_t one = 1;
+
+	if (s->rx_blocked && s->rx_len <= SERIAL_RX_BUF / 2 && s->space_fd >= 0) {
+		s->rx_blocked = 0;
+		if (write(s->space_fd, &one, sizeof(one)) < 0)
+			log_debug("serial: cannot signal input space");
+	}
+}
+
 static uint8_t serial_rx_pop(struct serial *s)
 {
 	uint8_t byte;
-	uint64_t one = 1;
 
 	if (!s->rx_len)
 		return 0;
 	byte = s->rx[s->rx_head];
 	s->rx_head = (s->rx_head + 1) % SERIAL_RX_BUF;
 	s->rx_len--;
-	if (s->rx_blocked && s->rx_len <= SERIAL_RX_BUF / 2 && s->space_fd >= 0) {
-		s->rx_blocked = 0;
-		if (write(s->space_fd, &one, sizeof(one)) < 0)
-			log_debug("serial: cannot signal input space");
-	}
+	serial_rx_space_freed(s);
 	return byte;
 }
 
@@ -175,8 +182,10 @@ static void serial_write_reg(struct serial *s, unsigned int reg, uint8_t v)
 		break;
 	case IIR_FCR:
 		s->fcr = v & (FCR_ENABLE | 0xc0);
-		if (v & FCR_CLEAR_RX)
-			s->rx_len = 0;
+		if (v & FCR_CLEAR_RX) {
+			s->rx_head = s->rx_len = 0;
+			serial_rx_space_freed(s);
+		}
 		break;
 	case LCR:
 		s->lcr = v;

@@ -182,12 +182,17 @@ int x86_boot_load(const struct addr_space *as, const struct x86_boot_args *args,
 		ret = elf_parse(data, len, &elf);
 		if (ret)
 			return ret;
-		if (elf.has_pvh_entry)
+		if (args->protocol == X86_BOOT_PVH && !elf.has_pvh_entry)
+			return err_set(-ENOEXEC, "the ELF has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
+		if (elf.has_pvh_entry && args->protocol != X86_BOOT_LINUX64)
 			return x86_load_pvh(as, args, &elf, entry);
 		return x86_load_vmlinux(as, args, &elf, entry);
 	}
-	if (is_bzimage(data, len))
+	if (is_bzimage(data, len)) {
+		if (args->protocol == X86_BOOT_PVH)
+			return err_set(-ENOEXEC, "a bzImage has no PVH entry: use --boot-protocol linux or auto");
 		return x86_load_bzimage(as, args, entry);
+	}
 	return err_set(-ENOEXEC,
 		       "not a kernel image kite understands (not ELF64 x86-64, not a bzImage)");
 }

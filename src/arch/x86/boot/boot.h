@@ -38,7 +38,15 @@ struct x86_boot_image {
 	size_t len;
 };
 
+/* Which entry to use; AUTO picks by content (PVH when the ELF has the note). */
+enum x86_boot_protocol {
+	X86_BOOT_AUTO = 0,
+	X86_BOOT_PVH,		/* refuse images without a PVH entry note */
+	X86_BOOT_LINUX64,	/* Linux 64-bit entry even if a PVH note exists */
+};
+
 struct x86_boot_args {
+	enum x86_boot_protocol protocol;
 	struct x86_boot_image kernel;
 	struct x86_boot_image initrd;	/* len == 0: none */
 	const char *cmdline;		/* never NULL; "" for none */
