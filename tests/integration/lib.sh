@@ -63,6 +63,7 @@ run_qemu() {
   timeout -k 5 "$t" "$QEMU" -M microvm -enable-kvm -cpu host,-arch-capabilities \
     -m "$mem" -smp "$cpus" -nodefaults -no-reboot -nographic -serial stdio \
     -kernel "$GUEST" -append "$cmdline" -device isa-debug-exit,iobase=0x501,iosize=1 \
+    ${QEMU_EXTRA:-} \
     < "${KITE_STDIN:-/dev/null}" > "$TMPD/out" 2> "$TMPD/err"
   RC=$?
   OUT=$(tr -d '\r' < "$TMPD/out"); ERR=$(cat "$TMPD/err")
