@@ -30,6 +30,7 @@ int main(int argc, char **argv)
 		return status;
 	}
 	status = vm_run(&vm);
+	vm_detach_teardown(&vm);
 	vm_destroy(&vm);
 	return status;
 }

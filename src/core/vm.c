@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -268,9 +269,13 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 		goto fail;
 	}
 	vm->vm_fd = kvm_vm_create(&vm->kvm);
-	ret = vm->vm_fd < 0 ? vm->vm_fd : kvm_vm_setup_x86(vm->vm_fd);
+	/*
+	 * Memory slots before the irqchip: once the in-kernel irqchip exists, a
+	 * memslot update waits for an SRCU grace period (~6 ms here).
+	 */
+	ret = vm->vm_fd < 0 ? vm->vm_fd : vm_setup_ram(vm);
 	if (!ret)
-		ret = vm_setup_ram(vm);
+		ret = kvm_vm_setup_x86(vm->vm_fd);
 	if (!ret)
 		ret = vm_setup_devices(vm);
 	if (ret)
@@ -288,6 +293,55 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 fail:
 	vm_destroy(vm);
 	return ret;
+}
+
+/* In the child: keep only @keep (sorted ascending, n >= 1) open. */
+static void close_all_but(const int *keep, unsigned int n)
+{
+	unsigned int lo = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned int)keep[i] > lo)
+			close_range(lo, (unsigned int)keep[i] - 1, 0);
+		lo = (unsigned int)keep[i] + 1;
+	}
+	close_range(lo, ~0u, 0);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void vm_detach_teardown(struct vm *vm)
+{
+	int keep[X86_MAX_CPUS + 3];
+	unsigned int n = 0, i;
+	int alive[2];
+	pid_t pid;
+	char c;
+
+	if (vm->vm_fd < 0 || pipe2(alive, O_CLOEXEC))
+		return;
+	pid = fork();
+	if (pid != 0) {		/* parent (or fork failed): teardown as usual */
+		close(alive[0]);
+		/* alive[1] stays open until kite exits: the child waits for EOF. */
+		return;
+	}
+	keep[n++] = alive[0];
+	keep[n++] = vm->vm_fd;
+	keep[n++] = vm->kvm.fd;
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].fd >= 0)
+			keep[n++] = vm->vcpus[i].fd;
+	qsort(keep, n, sizeof(keep[0]), cmp_int);
+	close_all_but(keep, n);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	while (read(alive[0], &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);	/* the kernel closes the KVM fds and destroys the VM */
 }
 
 void vm_destroy(struct vm *vm)
