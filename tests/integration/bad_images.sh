@@ -1,5 +1,5 @@
 # Kernel and initrd files that are missing, unreadable or malformed: status 6.
-. "$TOP/tests/integration/lib.sh"
+. "$TOP/tests/integration/lib/common.sh"
 require_kvm
 
 run_kite 10 run --kernel /nonexistent/vmlinuz

@@ -1,5 +1,5 @@
 # The command line and bad input: one clear message, a distinct status, no crash.
-. "$TOP/tests/integration/lib.sh"
+. "$TOP/tests/integration/lib/common.sh"
 
 run_kite 10 --help
 expect help-prints-usage-and-exits-0 0 "Usage: kite run --kernel"

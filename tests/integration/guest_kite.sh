@@ -1,6 +1,6 @@
 # Every test-guest scenario on kite: the verdict (exit status) and the output.
-. "$TOP/tests/integration/lib.sh"
-. "$TOP/tests/integration/scenarios.sh"
+. "$TOP/tests/integration/lib/common.sh"
+. "$TOP/tests/integration/lib/scenarios.sh"
 require_kvm
 require_guest
 

@@ -6,7 +6,7 @@
 #    for the decompression), so we check that kite entered it in 64-bit mode;
 #    on a machine with hardware virtualization the banner test and a full boot
 #    to user space (an initramfs whose /init powers off) run as well.
-. "$TOP/tests/integration/lib.sh"
+. "$TOP/tests/integration/lib/common.sh"
 require_kvm
 
 vmlinuz=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)

@@ -1,4 +1,4 @@
-# Sourced by every integration test.  Environment from tests/run.sh:
+# Sourced by every integration test (tests/integration/*.sh).  Environment from tests/run.sh:
 #   KITE (the binary under test), GUEST (test guest ELF), TOP (repo root),
 #   TEST_LABEL (plain or asan).
 # A test prints "ok NAME", "not ok NAME" (+ "# why" lines) or "skip NAME: why".
