@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make meson ninja-build pkg-config binutils)
-test_pkgs=(qemu-system-x86 linux-image-amd64 clang libclang-rt-14-dev xz-utils zstd)
+test_pkgs=(qemu-system-x86 linux-image-amd64 xz-utils zstd cpio bsdutils procps)
 bench_pkgs=(qemu-system-x86 gnuplot-nox)
 
 pkgs=("${build_pkgs[@]}")

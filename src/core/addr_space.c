@@ -2,7 +2,14 @@
 #include "core/addr_space.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
+
+#include "core/interval.h"
+
+_Static_assert(offsetof(struct as_region, gpa) == offsetof(struct interval, start) &&
+	       offsetof(struct as_region, size) == offsetof(struct interval, len),
+	       "as_region must start like struct interval");
 
 void as_init(struct addr_space *as)
 {
@@ -18,7 +25,8 @@ int as_add_region(struct addr_space *as, uint64_t gpa, uint64_t size,
 		  void *host, int fd, uint64_t fd_offset, uint32_t flags)
 {
 	uint64_t end;
-	unsigned int i, pos;
+	unsigned int i;
+	int pos;
 
 	if (size == 0)
 		return err_set(-EINVAL, "memory region at 0x%llx has zero size",
@@ -29,19 +37,18 @@ int as_add_region(struct addr_space *as, uint64_t gpa, uint64_t size,
 	if (as->nr_regions == AS_MAX_REGIONS)
 		return err_set(-ENOSPC, "too many memory regions (max %d)",
 			       AS_MAX_REGIONS);
-	for (pos = 0; pos < as->nr_regions; pos++) {
-		const struct as_region *r = &as->regions[pos];
+	pos = interval_insert_pos(as->regions, as->nr_regions, sizeof(as->regions[0]),
+				  gpa, end);
+	if (pos < 0) {
+		const struct as_region *r = &as->regions[-1 - pos];
 
-		if (gpa < r->gpa + r->size && r->gpa < end)
-			return err_set(-EEXIST,
-				       "memory region 0x%llx-0x%llx overlaps 0x%llx-0x%llx",
-				       (unsigned long long)gpa, (unsigned long long)end,
-				       (unsigned long long)r->gpa,
-				       (unsigned long long)(r->gpa + r->size));
-		if (r->gpa > gpa)
-			break;
+		return err_set(-EEXIST,
+			       "memory region 0x%llx-0x%llx overlaps 0x%llx-0x%llx",
+			       (unsigned long long)gpa, (unsigned long long)end,
+			       (unsigned long long)r->gpa,
+			       (unsigned long long)(r->gpa + r->size));
 	}
-	for (i = as->nr_regions; i > pos; i--)
+	for (i = as->nr_regions; i > (unsigned int)pos; i--)
 		as->regions[i] = as->regions[i - 1];
 	as->regions[pos] = (struct as_region){
 		.gpa = gpa, .size = size, .host = host, .fd = fd,
@@ -53,20 +60,9 @@ int as_add_region(struct addr_space *as, uint64_t gpa, uint64_t size,
 
 const struct as_region *as_find(const struct addr_space *as, uint64_t gpa)
 {
-	unsigned int lo = 0, hi = as->nr_regions;
+	int i = interval_find(as->regions, as->nr_regions, sizeof(as->regions[0]), gpa);
 
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-		const struct as_region *r = &as->regions[mid];
-
-		if (gpa < r->gpa)
-			hi = mid;
-		else if (gpa - r->gpa >= r->size)
-			lo = mid + 1;
-		else
-			return r;
-	}
-	return NULL;
+	return i < 0 ? NULL : &as->regions[i];
 }
 
 const void *as_map_ro(const struct addr_space *as, uint64_t gpa, size_t len)

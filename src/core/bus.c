@@ -3,9 +3,16 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
+#include "core/interval.h"
+
 #include "core/log.h"
+
+_Static_assert(offsetof(struct bus_range, base) == offsetof(struct interval, start) &&
+	       offsetof(struct bus_range, len) == offsetof(struct interval, len),
+	       "bus_range must start like struct interval");
 
 void bus_init(struct bus *bus, const char *name)
 {
@@ -24,22 +31,17 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 		 const struct bus_ops *ops, void *opaque, const char *name)
 {
 	uint64_t end;
-	unsigned int pos;
+	int pos;
 
 	if (len == 0 || __builtin_add_overflow(base, len, &end))
 		return err_set(-EINVAL, "%s range 0x%llx+0x%llx for %s is empty or overflows",
 			       bus->name, (unsigned long long)base,
 			       (unsigned long long)len, name);
-	for (pos = 0; pos < bus->nr; pos++) {
-		const struct bus_range *r = &bus->ranges[pos];
-
-		if (base < r->base + r->len && r->base < end)
-			return err_set(-EEXIST, "%s range 0x%llx+0x%llx for %s overlaps %s",
-				       bus->name, (unsigned long long)base,
-				       (unsigned long long)len, name, r->name);
-		if (r->base > base)
-			break;
-	}
+	pos = interval_insert_pos(bus->ranges, bus->nr, sizeof(bus->ranges[0]), base, end);
+	if (pos < 0)
+		return err_set(-EEXIST, "%s range 0x%llx+0x%llx for %s overlaps %s",
+			       bus->name, (unsigned long long)base,
+			       (unsigned long long)len, name, bus->ranges[-1 - pos].name);
 	if (bus->nr == bus->cap) {
 		unsigned int cap = bus->cap ? bus->cap * 2 : 16;
 		struct bus_range *n = realloc(bus->ranges, cap * sizeof(*n));
@@ -60,20 +62,9 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len,
 
 const struct bus_range *bus_find(const struct bus *bus, uint64_t addr)
 {
-	unsigned int lo = 0, hi = bus->nr;
+	int i = interval_find(bus->ranges, bus->nr, sizeof(bus->ranges[0]), addr);
 
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-		const struct bus_range *r = &bus->ranges[mid];
-
-		if (addr < r->base)
-			hi = mid;
-		else if (addr - r->base >= r->len)
-			lo = mid + 1;
-		else
-			return r;
-	}
-	return NULL;
+	return i < 0 ? NULL : &bus->ranges[i];
 }
 
 static void bus_log_unclaimed(struct bus *bus, uint64_t addr, bool is_write)
