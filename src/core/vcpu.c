@@ -158,7 +158,13 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (!runstate_stopping(rs)) {
-		int ret = kvm_vcpu_run(vcpu->fd);
+		int ret;
+
+		if (__atomic_load_n(&vcpu->vm->pause.requested, __ATOMIC_ACQUIRE)) {
+			vcpu_park(vcpu);
+			continue;
+		}
+		ret = kvm_vcpu_run(vcpu->fd);
 
 		if (ret == -EINTR || ret == -EAGAIN) {
 			vcpu->run->immediate_exit = 0;
@@ -171,10 +177,38 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		vcpu->exits++;
+		if (vcpu->run->exit_reason < VM_EXIT_REASONS)
+			vcpu->exit_counts[vcpu->run->exit_reason]++;
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
 	return NULL;
+}
+
+/*
+ * Park until the pause is lifted or the VM stops.  The vCPU is outside
+ * KVM_RUN, at an instruction boundary (KVM completed the last exit).
+ */
+void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm_pause *p = &vcpu->vm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	p->parked++;
+	pthread_cond_broadcast(&p->cond);
+	while (p->requested && !runstate_stopping(&vcpu->vm->rs))
+		pthread_cond_wait(&p->cond, &p->lock);
+	p->parked--;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Wake parked vCPUs and waiting pausers (the VM is stopping). */
+void vm_pause_wake_all(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause.lock);
+	pthread_cond_broadcast(&vm->pause.cond);
+	pthread_mutex_unlock(&vm->pause.lock);
 }
 
 int vcpu_start(struct vcpu *vcpu)

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
@@ -65,34 +66,32 @@ static void unmap_file(struct mapped_file *f)
 
 static int vm_setup_ram(struct vm *vm)
 {
+	static const struct guest_ram_backing memfd = { .kind = GUEST_RAM_MEMFD };
 	uint64_t size = vm->cfg.mem_size;
 	struct x86_ram_layout *l = &vm->ram_layout;
+	struct guest_ram_block *ram;
 	int ret;
 
 	*l = x86_ram_layout(size);
-	vm->ram_fd = memfd_create("kite-guest-ram", MFD_CLOEXEC);
-	if (vm->ram_fd < 0)
-		return err_set(-errno, "memfd_create: %s", strerror(errno));
-	if (ftruncate(vm->ram_fd, (off_t)size))
-		return err_set(-errno, "cannot size guest RAM to %llu MiB: %s",
-			       (unsigned long long)(size >> 20), strerror(errno));
-	vm->ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-		       vm->ram_fd, 0);
-	if (vm->ram == MAP_FAILED) {
-		vm->ram = NULL;
-		return err_set(-errno, "cannot map %llu MiB of guest RAM: %s",
-			       (unsigned long long)(size >> 20), strerror(errno));
-	}
+	ret = guest_ram_create(&memfd, size, "kite-guest-ram", &ram);
+	if (ret)
+		return ret;
+	/* Borrowed: the address space's regions own the backing from here on. */
+	vm->ram = ram->host;
+	vm->ram_fd = ram->fd;
 	ret = kvm_vm_set_memory(vm->vm_fd, 0, 0, l->low_end, vm->ram, 0);
 	if (!ret)
-		ret = as_add_region(&vm->as, 0, l->low_end, vm->ram, vm->ram_fd, 0, 0);
+		ret = as_add(&vm->as, &(struct as_region_spec){
+			.gpa = 0, .size = l->low_end, .backing = ram, .slot = 0 });
 	if (!ret && l->high_size) {
 		ret = kvm_vm_set_memory(vm->vm_fd, 1, X86_MMIO_HOLE_END, l->high_size,
 					vm->ram + l->low_end, 0);
 		if (!ret)
-			ret = as_add_region(&vm->as, X86_MMIO_HOLE_END, l->high_size,
-					    vm->ram + l->low_end, vm->ram_fd, l->low_end, 0);
+			ret = as_add(&vm->as, &(struct as_region_spec){
+				.gpa = X86_MMIO_HOLE_END, .size = l->high_size, .backing = ram,
+				.fd_offset = l->low_end, .slot = 1 });
 	}
+	guest_ram_put(ram);
 	return ret;
 }
 
@@ -113,9 +112,40 @@ static int vm_open_serial_output(struct vm *vm)
 	}
 }
 
+/* One entry in the device model per device: id, class, bus resources. */
+static int vm_add_device(struct vm *vm, struct device *dev, const char *id,
+			 const struct dev_class *cls, void *priv)
+{
+	snprintf(dev->id, sizeof(dev->id), "%s", id);
+	dev->cls = cls;
+	dev->priv = priv;
+	return dev_register(&vm->devices, dev);
+}
+
+static int vm_register_devices(struct vm *vm)
+{
+	int ret;
+
+	ret = vm_add_device(vm, &vm->dev_serial, "serial0", &serial_class, &vm->serial);
+	dev_add_resource(&vm->dev_serial, DEV_RES_PIO, SERIAL_COM1_BASE, SERIAL_NR_REGS);
+	dev_add_resource(&vm->dev_serial, DEV_RES_IRQ, SERIAL_COM1_IRQ, 1);
+	if (!ret)
+		ret = vm_add_device(vm, &vm->dev_i8042, "i8042", &i8042_class, &vm->i8042);
+	dev_add_resource(&vm->dev_i8042, DEV_RES_PIO, I8042_DATA_PORT, 5);
+	dev_add_resource(&vm->dev_i8042, DEV_RES_IRQ, I8042_KBD_IRQ, 1);
+	if (!ret)
+		ret = vm_add_device(vm, &vm->dev_debug_exit, "debug-exit", &debug_exit_class, NULL);
+	dev_add_resource(&vm->dev_debug_exit, DEV_RES_PIO, DEBUG_EXIT_PORT, 1);
+	if (!ret)
+		ret = vm_add_device(vm, &vm->dev_acpi_pm, "acpi-pm", &acpi_pm_class, NULL);
+	dev_add_resource(&vm->dev_acpi_pm, DEV_RES_PIO, X86_PM_SLEEP_CTL_PORT, 2);
+	return ret;
+}
+
 static int vm_setup_devices(struct vm *vm)
 {
 	struct irq_line com1 = { .vm_fd = vm->vm_fd, .gsi = SERIAL_COM1_IRQ };
+	struct irq_line kbd = { .vm_fd = vm->vm_fd, .gsi = I8042_KBD_IRQ };
 	int out_fd = vm_open_serial_output(vm);
 	int ret;
 
@@ -127,14 +157,14 @@ static int vm_setup_devices(struct vm *vm)
 	serial_init(&vm->serial, com1, out_fd, vm->serial_space_fd);
 	ret = serial_register(&vm->serial, &vm->pio, SERIAL_COM1_BASE);
 	if (!ret)
-		ret = i8042_init(&vm->i8042, &vm->rs, &vm->pio);
+		ret = i8042_init(&vm->i8042, &vm->rs, &vm->pio, kbd);
 	if (!ret)
 		ret = debug_exit_init(&vm->rs, &vm->pio, DEBUG_EXIT_PORT);
 	if (!ret)
 		ret = acpi_pm_init(&vm->rs, &vm->pio);
 	if (!ret)
 		ret = post_init(&vm->pio);
-	return ret;
+	return ret ? ret : vm_register_devices(vm);
 }
 
 static int vm_load_guest(struct vm *vm)
@@ -237,6 +267,8 @@ static void vm_init_empty(struct vm *vm, const struct vm_config *cfg)
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	serial_init(&vm->serial, (struct irq_line){ .vm_fd = -1 }, -1, -1);
+	pthread_mutex_init(&vm->pause.lock, NULL);
+	pthread_cond_init(&vm->pause.cond, NULL);
 	pthread_mutex_init(&vm->i8042.lock, NULL);
 }
 
@@ -363,11 +395,9 @@ void vm_destroy(struct vm *vm)
 	i8042_destroy(&vm->i8042);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
-	if (vm->ram)
-		munmap(vm->ram, vm->cfg.mem_size);
+	/* Guest RAM belongs to the address space's regions (vm->ram, ram_fd are borrowed). */
+	as_destroy(&vm->as);
 	vm->ram = NULL;
-	if (vm->ram_fd >= 0)
-		close(vm->ram_fd);
 	if (vm->serial_out_fd >= 0)
 		close(vm->serial_out_fd);
 	if (vm->serial_space_fd >= 0)

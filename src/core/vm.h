@@ -22,6 +22,8 @@
 #include "core/addr_space.h"
 #include "core/bus.h"
 #include "core/runstate.h"
+#include "core/device.h"
+#include "core/vm_control.h"
 #include "devices/legacy.h"
 #include "devices/serial.h"
 #include "kvm/kvm.h"
@@ -52,6 +54,15 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	uint64_t exits;
+	uint64_t exit_counts[VM_EXIT_REASONS];	/* by KVM exit reason; vCPU thread writes */
+};
+
+/* Pausing: the API thread asks, every vCPU parks outside KVM_RUN. */
+struct vm_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool requested;		/* written under lock, read atomically by vCPUs */
+	unsigned int parked;	/* vCPUs waiting in vcpu_park() */
 };
 
 struct vm {
@@ -71,6 +82,10 @@ struct vm {
 	struct i8042 i8042;
 	int serial_out_fd;		/* owned when SERIAL_FILE */
 	int serial_space_fd;		/* eventfd: the serial has input room */
+
+	struct dev_registry devices;
+	struct device dev_serial, dev_i8042, dev_debug_exit, dev_acpi_pm;
+	struct vm_pause pause;
 
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, unfiltered */
 	unsigned int cpuid_cap;
@@ -98,6 +113,8 @@ void vm_detach_teardown(struct vm *vm);
 int vm_run(struct vm *vm);
 
 /* vCPU threads (vcpu.c) */
+void vcpu_park(struct vcpu *vcpu);
+void vm_pause_wake_all(struct vm *vm);
 int vcpu_start(struct vcpu *vcpu) KITE_WUR;
 void vcpu_kick(struct vcpu *vcpu);
 int vcpu_signals_init(void) KITE_WUR;

@@ -181,6 +181,7 @@ static void vm_stop_vcpus(struct vm *vm)
 {
 	unsigned int i;
 
+	vm_pause_wake_all(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	for (i = 0; i < vm->nr_vcpus; i++) {

@@ -239,10 +239,10 @@ size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len)
 	size_t i;
 
 	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < len && s->rx_len < SERIAL_RX_BUF; i++)
+	for (i = 0; !s->frozen && i < len && s->rx_len < SERIAL_RX_BUF; i++)
 		serial_rx_append(s, buf[i]);
 	s->rx_bytes += i;
-	if (s->rx_len == SERIAL_RX_BUF)
+	if (s->rx_len == SERIAL_RX_BUF || s->frozen)
 		s->rx_blocked = 1;
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
@@ -254,9 +254,121 @@ size_t serial_rx_space(struct serial *s)
 	size_t space;
 
 	pthread_mutex_lock(&s->lock);
-	space = SERIAL_RX_BUF - s->rx_len;
+	space = s->frozen ? 0 : SERIAL_RX_BUF - s->rx_len;
 	if (!space)
 		s->rx_blocked = 1;
 	pthread_mutex_unlock(&s->lock);
 	return space;
 }
+
+void serial_freeze(struct serial *s, bool frozen)
+{
+	pthread_mutex_lock(&s->lock);
+	s->frozen = frozen;
+	if (!frozen)
+		serial_rx_space_freed(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Device model: registers are state, counters are info. */
+#define SERIAL_REG_ATTR(field)                                        \
+	static void serial_get_##field(struct device *dev, struct dev_value *v) \
+	{                                                                     \
+		struct serial *s = dev->priv;                                 \
+		pthread_mutex_lock(&s->lock);                                 \
+		v->u64 = s->field;                                            \
+		pthread_mutex_unlock(&s->lock);                               \
+	}                                                                     \
+	static int serial_set_##field(struct device *dev, const struct dev_value *v) \
+	{                                                                     \
+		struct serial *s = dev->priv;                                 \
+		if (v->u64 > 0xff)                                            \
+			return -EINVAL;                                       \
+		pthread_mutex_lock(&s->lock);                                 \
+		s->field = (uint8_t)v->u64;                                   \
+		serial_update_irq(s);                                         \
+		pthread_mutex_unlock(&s->lock);                               \
+		return 0;                                                     \
+	}
+
+SERIAL_REG_ATTR(ier)
+SERIAL_REG_ATTR(lcr)
+SERIAL_REG_ATTR(mcr)
+SERIAL_REG_ATTR(scr)
+SERIAL_REG_ATTR(dll)
+SERIAL_REG_ATTR(dlm)
+SERIAL_REG_ATTR(fcr)
+
+#define SERIAL_COUNTER(field)                                                 \
+	static void serial_get_##field(struct device *dev, struct dev_value *v) \
+	{                                                                     \
+		struct serial *s = dev->priv;                                 \
+		pthread_mutex_lock(&s->lock);                                 \
+		v->u64 = s->field;                                            \
+		pthread_mutex_unlock(&s->lock);                               \
+	}
+
+SERIAL_COUNTER(tx_bytes)
+SERIAL_COUNTER(rx_bytes)
+SERIAL_COUNTER(rx_len)
+
+static int serial_cmd_inject(struct device *dev, const char *arg)
+{
+	struct serial *s = dev->priv;
+	size_t len = arg ? strlen(arg) : 0;
+
+	if (!len)
+		return err_set(-EINVAL, "inject needs the text to send as its argument");
+	if (s->frozen)
+		return err_set(-EBUSY, "the VM is paused: resume it before injecting input");
+	if (serial_rx_push(s, (const uint8_t *)arg, len) != len)
+		return err_set(-ENOSPC, "the serial receive buffer is full");
+	return 0;
+}
+
+static int serial_cmd_reset(struct device *dev, const char *arg)
+{
+	struct serial *s = dev->priv;
+
+	(void)arg;
+	pthread_mutex_lock(&s->lock);
+	s->ier = s->iir_thre = s->scr = s->dlm = s->fcr = 0;
+	s->lcr = 0x03;
+	s->dll = 0x0c;
+	s->mcr = MCR_OUT2;
+	s->rx_head = s->rx_len = 0;
+	serial_rx_space_freed(s);
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+#define REG(n, doc) { #n, DEV_ATTR_U64, DEV_ATTR_STATE, doc, serial_get_##n, serial_set_##n }
+#define CTR(n, doc) { #n, DEV_ATTR_U64, DEV_ATTR_INFO, doc, serial_get_##n, NULL }
+
+static const struct dev_attr serial_attrs[] = {
+	REG(ier, "interrupt enable register"),
+	REG(lcr, "line control register"),
+	REG(mcr, "modem control register"),
+	REG(scr, "scratch register"),
+	REG(dll, "divisor latch, low byte"),
+	REG(dlm, "divisor latch, high byte"),
+	REG(fcr, "FIFO control (enable and trigger bits)"),
+	CTR(tx_bytes, "bytes the guest transmitted"),
+	CTR(rx_bytes, "bytes received from the host"),
+	CTR(rx_len, "bytes waiting for the guest to read"),
+};
+
+static const struct dev_cmd serial_cmds[] = {
+	{ "inject", "queue the argument as input for the guest", serial_cmd_inject },
+	{ "reset", "reset the UART to its power-on state", serial_cmd_reset },
+};
+
+const struct dev_class serial_class = {
+	.type = "serial-16550a",
+	.state_version = 1,
+	.attrs = serial_attrs,
+	.nr_attrs = sizeof(serial_attrs) / sizeof(serial_attrs[0]),
+	.cmds = serial_cmds,
+	.nr_cmds = sizeof(serial_cmds) / sizeof(serial_cmds[0]),
+};

@@ -13,10 +13,12 @@
 #define KITE_DEVICES_SERIAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/bus.h"
+#include "core/device.h"
 #include "devices/irq.h"
 
 #define SERIAL_COM1_BASE	0x3f8
@@ -34,6 +36,7 @@ struct serial {
 	unsigned int rx_head, rx_len;
 	int irq_level;
 	int rx_blocked;			/* the main loop waits for space */
+	bool frozen;			/* VM paused: take no input */
 	uint64_t tx_bytes, rx_bytes;
 };
 
@@ -42,7 +45,11 @@ void serial_destroy(struct serial *s);
 int serial_register(struct serial *s, struct bus *pio, uint64_t base) KITE_WUR;
 /* Queue input; returns how many bytes were taken (less than @len if full). */
 size_t serial_rx_push(struct serial *s, const uint8_t *buf, size_t len);
-/* Free space in the receive buffer. */
+/* Free space in the receive buffer (0 while frozen). */
 size_t serial_rx_space(struct serial *s);
+/* While the VM is paused, input waits on the host side. */
+void serial_freeze(struct serial *s, bool frozen);
+/* The device-model class ("serial": attributes and commands). */
+extern const struct dev_class serial_class;
 
 #endif

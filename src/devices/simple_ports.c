@@ -67,3 +67,8 @@ int post_init(struct bus *pio)
 {
 	return bus_register(pio, POST_PORT, 1, &post_ops, NULL, "post");
 }
+
+/* Stateless devices: listed with their resources, no attributes. */
+const struct dev_class debug_exit_class = { .type = "debug-exit" };
+const struct dev_class acpi_pm_class = { .type = "acpi-sleep-control" };
+const struct dev_class post_class = { .type = "post-port" };

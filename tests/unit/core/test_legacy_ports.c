@@ -26,7 +26,7 @@ static int rig_setup(struct rig *r)
 	if (runstate_init(&r->rs))
 		return -1;
 	bus_init(&r->bus, "pio");
-	if (i8042_init(&r->kbd, &r->rs, &r->bus) ||
+	if (i8042_init(&r->kbd, &r->rs, &r->bus, (struct irq_line){ .vm_fd = -1 }) ||
 	    debug_exit_init(&r->rs, &r->bus, DEBUG_EXIT_PORT) ||
 	    acpi_pm_init(&r->rs, &r->bus) || post_init(&r->bus))
 		return -1;
