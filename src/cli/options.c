@@ -48,6 +48,7 @@ int parse_size(const char *s, uint64_t *out)
 void cli_usage(FILE *out)
 {
 	fputs("Usage: kite run --kernel FILE [options]\n"
+	      "       kite ctl --api-sock PATH VERB [ARGS]   (kite ctl --help)\n"
 	      "       kite --help | --version\n"
 	      "\n"
 	      "Boot a virtual machine on KVM.\n"
@@ -60,6 +61,7 @@ void cli_usage(FILE *out)
 	      "  --serial MODE        COM1: stdio (default), file:PATH or none\n"
 	      "  --boot-protocol P    auto (default: PVH if the ELF has the note, else the\n"
 	      "                       Linux 64-bit entry), pvh, or linux\n"
+	      "  --api-sock PATH      serve the HTTP/JSON control API on this Unix socket\n"
 	      "  --log-level LEVEL    error, warn (default), info, debug\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        the version\n"
@@ -129,7 +131,7 @@ static int parse_cpus(const char *arg, struct vm_config *cfg)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL,
-       OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL };
+       OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL, OPT_API_SOCK };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -140,6 +142,7 @@ static const struct option run_options[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "boot-protocol", required_argument, NULL, OPT_BOOT_PROTOCOL },
+	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -157,6 +160,11 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 	case OPT_SERIAL: return parse_serial(arg, cfg);
 	case OPT_LOG_LEVEL: return log_level_parse(arg, &log_level);
 	case OPT_BOOT_PROTOCOL: return parse_boot_protocol(arg, cfg);
+	case OPT_API_SOCK:
+		if (!*arg)
+			return err_set(-EINVAL, "--api-sock needs a path");
+		cfg->api_sock = arg;
+		return 0;
 	case 'h': *action = CLI_HELP; return 0;
 	case 'V': *action = CLI_VERSION; return 0;
 	default: return err_set(-EINVAL, "unknown option (see kite --help)");

@@ -44,6 +44,7 @@ struct vm_config {
 	const char *serial_path;	/* SERIAL_FILE */
 	const char *kvm_path;		/* normally /dev/kvm */
 	enum x86_boot_protocol boot_protocol;
+	const char *api_sock;		/* NULL: no control API */
 };
 
 struct vcpu {

@@ -17,6 +17,7 @@ SCENARIOS=(
   "reset-i8042|64M|1|test=reset|0|resetting"
   "poweroff-acpi|64M|1|test=poweroff|0|powering off"
   "demo|256M|2|test=demo|0|cpu 1 online"
+  "count|64M|1|test=count n=5 interval_ms=1|1|^count 5"
 )
 
 # scenario_fields LINE : sets S_NAME S_MEM S_CPUS S_CMD S_STATUS S_PAT S_INPUT
