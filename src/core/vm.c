@@ -164,6 +164,10 @@ static int vm_setup_devices(struct vm *vm)
 		ret = acpi_pm_init(&vm->rs, &vm->pio);
 	if (!ret)
 		ret = post_init(&vm->pio);
+	if (!ret)
+		ret = irq_line_attach_irqfd(&vm->serial.irq);
+	if (!ret)
+		ret = irq_line_attach_irqfd(&vm->i8042.kbd_irq);
 	return ret ? ret : vm_register_devices(vm);
 }
 
@@ -268,6 +272,7 @@ static void vm_init_empty(struct vm *vm, const struct vm_config *cfg)
 	bus_init(&vm->mmio, "mmio");
 	serial_init(&vm->serial, (struct irq_line){ .vm_fd = -1 }, -1, -1);
 	pthread_mutex_init(&vm->pause.lock, NULL);
+	pthread_mutex_init(&vm->irq.lock, NULL);
 	pthread_cond_init(&vm->pause.cond, NULL);
 	pthread_mutex_init(&vm->i8042.lock, NULL);
 }
@@ -308,6 +313,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 	ret = vm->vm_fd < 0 ? vm->vm_fd : vm_setup_ram(vm);
 	if (!ret)
 		ret = kvm_vm_setup_x86(vm->vm_fd);
+	if (!ret)
+		ret = irq_router_init(&vm->irq, vm->vm_fd, (uint32_t)kvm_max_irq_routes(vm->vm_fd));
 	if (!ret)
 		ret = vm_setup_devices(vm);
 	if (ret)
@@ -391,8 +398,11 @@ void vm_destroy(struct vm *vm)
 	vm->nr_vcpus = 0;
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+	irq_line_detach(&vm->serial.irq);
+	irq_line_detach(&vm->i8042.kbd_irq);
 	serial_destroy(&vm->serial);
 	i8042_destroy(&vm->i8042);
+	irq_router_destroy(&vm->irq);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 	/* Guest RAM belongs to the address space's regions (vm->ram, ram_fd are borrowed). */

@@ -23,6 +23,7 @@
 #include "core/bus.h"
 #include "core/runstate.h"
 #include "core/device.h"
+#include "core/irq_router.h"
 #include "core/vm_control.h"
 #include "devices/legacy.h"
 #include "devices/serial.h"
@@ -79,6 +80,7 @@ struct vm {
 	struct addr_space as;
 
 	struct bus pio, mmio;
+	struct irq_router irq;		/* every GSI route */
 	struct serial serial;
 	struct i8042 i8042;
 	int serial_out_fd;		/* owned when SERIAL_FILE */

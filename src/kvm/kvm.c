@@ -24,6 +24,9 @@ static const struct {
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
 	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE" },
+	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
 };
 
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -136,49 +139,54 @@ int kvm_vm_create(const struct kvm_sys *kvm)
 	return fd;
 }
 
-#define IOAPIC_PINS 24
-
-static void route_irqchip(struct kvm_irq_routing_entry *e, uint32_t gsi,
-			  uint32_t chip, uint32_t pin)
+int kvm_vm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing_entry *e,
+			   unsigned int nr)
 {
-	memset(e, 0, sizeof(*e));
-	e->gsi = gsi;
-	e->type = KVM_IRQ_ROUTING_IRQCHIP;
-	e->u.irqchip.irqchip = chip;
-	e->u.irqchip.pin = pin;
-}
-
-/*
- * The PC's routing, as the MP table and MADT describe it: ISA IRQ n goes to
- * the PIC and to IOAPIC pin n, except IRQ 0 (the PIT), which reaches IOAPIC
- * pin 2 (the interrupt source override), and IRQ 2, the PIC cascade.
- */
-static int kvm_vm_setup_pc_routing(int vm_fd)
-{
-	struct {
-		struct kvm_irq_routing hdr;
-		struct kvm_irq_routing_entry e[16 + IOAPIC_PINS];
-	} r;
-	uint32_t gsi, n = 0;
+	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + nr * sizeof(*e));
 	int ret;
 
-	memset(&r, 0, sizeof(r));
-	for (gsi = 0; gsi < 16; gsi++) {
-		if (gsi == 2)
-			continue;
-		route_irqchip(&r.e[n++], gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
-			      KVM_IRQCHIP_PIC_SLAVE, gsi % 8);
-	}
-	for (gsi = 0; gsi < IOAPIC_PINS; gsi++) {
-		if (gsi == 2)
-			continue;
-		route_irqchip(&r.e[n++], gsi, KVM_IRQCHIP_IOAPIC, gsi == 0 ? 2 : gsi);
-	}
-	r.hdr.nr = n;
-	ret = xioctl(vm_fd, KVM_SET_GSI_ROUTING, &r);
+	if (!r)
+		return err_set(-ENOMEM, "out of memory for interrupt routes");
+	r->nr = nr;
+	memcpy(r->entries, e, nr * sizeof(*e));
+	ret = xioctl(vm_fd, KVM_SET_GSI_ROUTING, r);
+	free(r);
 	if (ret < 0)
-		return err_set(ret, "KVM_SET_GSI_ROUTING: %s", strerror(-ret));
+		return err_set(ret, "KVM_SET_GSI_ROUTING (%u routes): %s", nr, strerror(-ret));
 	return 0;
+}
+
+int kvm_vm_irqfd(int vm_fd, int fd, uint32_t gsi, int resample_fd)
+{
+	struct kvm_irqfd f = { .fd = (uint32_t)fd, .gsi = gsi };
+	int ret;
+
+	if (resample_fd >= 0) {
+		f.flags = KVM_IRQFD_FLAG_RESAMPLE;
+		f.resamplefd = (uint32_t)resample_fd;
+	}
+	ret = xioctl(vm_fd, KVM_IRQFD, &f);
+	if (ret < 0)
+		return err_set(ret, "KVM_IRQFD (GSI %u): %s", gsi, strerror(-ret));
+	return 0;
+}
+
+int kvm_vm_signal_msi(int vm_fd, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi m = { .address_lo = (uint32_t)addr,
+			     .address_hi = (uint32_t)(addr >> 32), .data = data };
+	int ret = xioctl(vm_fd, KVM_SIGNAL_MSI, &m);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_SIGNAL_MSI: %s", strerror(-ret));
+	return 0;
+}
+
+int kvm_max_irq_routes(int vm_fd)
+{
+	int n = kvm_check_cap(vm_fd, KVM_CAP_IRQ_ROUTING);
+
+	return n > 0 ? n : 0;
 }
 
 int kvm_vm_setup_x86(int vm_fd)
@@ -199,7 +207,7 @@ int kvm_vm_setup_x86(int vm_fd)
 	ret = xioctl(vm_fd, KVM_CREATE_PIT2, &pit);
 	if (ret < 0)
 		return err_set(ret, "KVM_CREATE_PIT2: %s", strerror(-ret));
-	return kvm_vm_setup_pc_routing(vm_fd);
+	return 0;
 }
 
 int kvm_vm_set_memory(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,

@@ -36,6 +36,12 @@ int kvm_vm_setup_x86(int vm_fd) KITE_WUR;	/* TSS, identity map, irqchip, PIT */
 int kvm_vm_set_memory(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,
 		      void *host, uint32_t flags) KITE_WUR;
 int kvm_vm_irq_line(int vm_fd, uint32_t irq, int level) KITE_WUR;
+int kvm_vm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing_entry *e,
+			   unsigned int nr) KITE_WUR;
+/* Bind eventfd @fd to @gsi; @resample_fd >= 0 for a level-triggered line. */
+int kvm_vm_irqfd(int vm_fd, int fd, uint32_t gsi, int resample_fd) KITE_WUR;
+int kvm_vm_signal_msi(int vm_fd, uint64_t addr, uint32_t data) KITE_WUR;
+int kvm_max_irq_routes(int vm_fd);
 
 /* vCPU-level */
 int kvm_vcpu_create(int vm_fd, unsigned int id) KITE_WUR;	/* returns the fd */
