@@ -2,11 +2,12 @@
 # commands a new user needs; both install missing Debian packages first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 GUEST      := $(BUILD)/guest/guest.elf
 KITE       := $(BUILD)/kite
 QUICK      ?=
 
-.PHONY: all kite guest deps run test test-plain test-asan asan-build bench clean
+.PHONY: all kite guest deps run test test-plain test-asan test-tsan asan-build tsan-build bench clean
 
 all: kite guest
 
@@ -32,8 +33,8 @@ $(ASAN_BUILD)/build.ninja:
 		-Db_lundef=false >/dev/null
 
 # Every test, plain, then the whole suite again under ASan+UBSan.
-test: all asan-build
-	@tests/run.sh --plain $(BUILD) --asan $(ASAN_BUILD) --guest $(GUEST)
+test: all asan-build tsan-build
+	@tests/run.sh --plain $(BUILD) --asan $(ASAN_BUILD) --tsan $(TSAN_BUILD) --guest $(GUEST)
 
 test-plain: all
 	@scripts/deps.sh test
@@ -41,6 +42,17 @@ test-plain: all
 
 test-asan: guest asan-build
 	@tests/run.sh --asan $(ASAN_BUILD) --guest $(GUEST)
+
+test-tsan: tsan-build
+	@tests/run.sh --tsan $(TSAN_BUILD)
+
+$(TSAN_BUILD)/build.ninja:
+	@scripts/deps.sh test
+	@meson setup $(TSAN_BUILD) --buildtype=debugoptimized -Db_sanitize=thread \
+		-Db_lundef=false >/dev/null
+
+tsan-build: $(TSAN_BUILD)/build.ninja
+	@ninja -C $(TSAN_BUILD) --quiet
 
 asan-build: $(ASAN_BUILD)/build.ninja
 	@scripts/deps.sh test
@@ -51,4 +63,4 @@ bench: all
 	@bench/run.sh $(if $(QUICK),--quick)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Run every kite test: unit tests (build/tests/unit/unit-*) and integration
 # tests (tests/integration/*.sh), once per build given:
-#   tests/run.sh [--plain BUILD] [--asan BUILD] [--guest GUEST_ELF] [--filter REGEX]
+#   tests/run.sh [--plain BUILD] [--asan BUILD] [--tsan BUILD] [--guest GUEST_ELF] [--filter REGEX]
 # Each test prints "ok NAME", "not ok NAME" or "skip NAME: why"; this script
 # counts them, prints failures' output, and ends with one line
 #   N passed, N failed, N skipped
 # exiting non-zero on any failure.  Under --asan any sanitizer report fails the
-# run even if the test itself passed.
+# run even if the test itself passed.  The --tsan pass runs the unit tests
+# only (the threaded parts of the core: address space, bus, devices).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --plain) passes+=("plain:$2"); shift 2 ;;
     --asan) passes+=("asan:$2"); shift 2 ;;
+    --tsan) passes+=("tsan:$2"); shift 2 ;;
     --guest) guest="$2"; shift 2 ;;
     --filter) filter="$2"; shift 2 ;;
     *) echo "usage: $0 [--plain BUILD] [--asan BUILD] [--guest ELF] [--filter RE]" >&2; exit 2 ;;
@@ -46,11 +48,12 @@ run_one() { # label kind name command...
   local log="$work/$label-$name.log" rc sanlog
   sanlog="$work/san-$label-$name"
   mkdir -p "$sanlog"
+  unset ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
   if [ "$label" = asan ]; then
     export ASAN_OPTIONS="log_path=$sanlog/asan:detect_leaks=1:abort_on_error=0"
     export UBSAN_OPTIONS="log_path=$sanlog/ubsan:print_stacktrace=1:halt_on_error=1"
-  else
-    unset ASAN_OPTIONS UBSAN_OPTIONS
+  elif [ "$label" = tsan ]; then
+    export TSAN_OPTIONS="log_path=$sanlog/tsan:halt_on_error=1"
   fi
   "$@" > "$log" 2>&1
   rc=$?
@@ -61,7 +64,7 @@ run_one() { # label kind name command...
   fi
   # A report, not a warning (LSan warns when a tracer holds a thread).
   if [ -n "$(ls -A "$sanlog" 2>/dev/null)" ] &&
-     grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|^SUMMARY: ' "$sanlog"/*; then
+     grep -qE 'ERROR: (Address|Leak|Undefined)Sanitizer|WARNING: ThreadSanitizer|runtime error:|^SUMMARY: ' "$sanlog"/*; then
     echo "not ok $name: sanitizer report" >> "$log"
     cat "$sanlog"/* >> "$log"
   fi
@@ -89,6 +92,7 @@ for pass in "${passes[@]}"; do
     [[ -z "$filter" || "$name" =~ $filter ]] || continue
     run_one "$label" unit "$name" "$t"
   done
+  [ "$label" = tsan ] && continue
   for t in "$top"/tests/integration/*.sh; do
     name=$(basename "$t" .sh)
     [[ -z "$filter" || "$name" =~ $filter ]] || continue

@@ -57,6 +57,7 @@ void cli_usage(FILE *out)
 	      "  --initrd FILE        initial ramdisk\n"
 	      "  --cmdline STR        kernel command line\n"
 	      "  --mem SIZE           guest RAM, with K/M/G suffix (default 128M, 4M..1T)\n"
+	      "  --mem-backing KIND   memfd (default), hugetlbfs, thp or file:PATH\n"
 	      "  --cpus N             vCPUs (default 1; at most what KVM allows, <= 254)\n"
 	      "  --serial MODE        COM1: stdio (default), file:PATH or none\n"
 	      "  --boot-protocol P    auto (default: PVH if the ELF has the note, else the\n"
@@ -131,7 +132,7 @@ static int parse_cpus(const char *arg, struct vm_config *cfg)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL,
-       OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL, OPT_API_SOCK };
+       OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL, OPT_API_SOCK, OPT_MEM_BACKING };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -143,6 +144,7 @@ static const struct option run_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "boot-protocol", required_argument, NULL, OPT_BOOT_PROTOCOL },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
+	{ "mem-backing", required_argument, NULL, OPT_MEM_BACKING },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -160,6 +162,8 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 	case OPT_SERIAL: return parse_serial(arg, cfg);
 	case OPT_LOG_LEVEL: return log_level_parse(arg, &log_level);
 	case OPT_BOOT_PROTOCOL: return parse_boot_protocol(arg, cfg);
+	case OPT_MEM_BACKING:
+		return guest_ram_parse_backing(arg, &cfg->mem_backing);
 	case OPT_API_SOCK:
 		if (!*arg)
 			return err_set(-EINVAL, "--api-sock needs a path");

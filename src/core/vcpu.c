@@ -154,6 +154,7 @@ static void *vcpu_thread(void *arg)
 	sigset_t set;
 
 	current_vcpu = vcpu;
+	as_reader_register();
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -182,6 +183,7 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
+	as_reader_unregister();
 	return NULL;
 }
 

@@ -66,14 +66,13 @@ static void unmap_file(struct mapped_file *f)
 
 static int vm_setup_ram(struct vm *vm)
 {
-	static const struct guest_ram_backing memfd = { .kind = GUEST_RAM_MEMFD };
 	uint64_t size = vm->cfg.mem_size;
 	struct x86_ram_layout *l = &vm->ram_layout;
 	struct guest_ram_block *ram;
 	int ret;
 
 	*l = x86_ram_layout(size);
-	ret = guest_ram_create(&memfd, size, "kite-guest-ram", &ram);
+	ret = guest_ram_create(&vm->cfg.mem_backing, size, "kite-guest-ram", &ram);
 	if (ret)
 		return ret;
 	/* Borrowed: the address space's regions own the backing from here on. */

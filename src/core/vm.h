@@ -23,6 +23,7 @@
 #include "core/bus.h"
 #include "core/runstate.h"
 #include "core/device.h"
+#include "core/guest_ram.h"
 #include "core/irq_router.h"
 #include "core/vm_control.h"
 #include "devices/legacy.h"
@@ -46,6 +47,7 @@ struct vm_config {
 	const char *kvm_path;		/* normally /dev/kvm */
 	enum x86_boot_protocol boot_protocol;
 	const char *api_sock;		/* NULL: no control API */
+	struct guest_ram_backing mem_backing;	/* zeroed: memfd */
 };
 
 struct vcpu {
@@ -73,7 +75,8 @@ struct vm {
 	int vm_fd;
 	struct runstate rs;
 
-	/* guest RAM: one memfd, mapped once; regions below and above the hole */
+	/* guest RAM: one backing, mapped once, borrowed from the address
+	 * space's regions below and above the hole (which own it) */
 	int ram_fd;
 	uint8_t *ram;
 	struct x86_ram_layout ram_layout;
