@@ -118,6 +118,16 @@ void vm_detach_teardown(struct vm *vm);
  * status (enum kite_exit_status or a debug-exit status). */
 int vm_run(struct vm *vm);
 
+/*
+ * Dirty tracking (vm_dirty.c): KVM's log of vCPU writes united with the
+ * address space's log of device writes.  vm_dirty_sync() reports each run of
+ * pages written since the last sync (guest page numbers) and clears them.
+ */
+int vm_dirty_log_start(struct vm *vm) KITE_WUR;
+void vm_dirty_log_stop(struct vm *vm);
+int vm_dirty_sync(struct vm *vm, int (*fn)(void *opaque, uint64_t pfn, uint64_t npages),
+		  void *opaque) KITE_WUR;
+
 /* vCPU threads (vcpu.c) */
 void vcpu_park(struct vcpu *vcpu);
 void vm_pause_wake_all(struct vm *vm);

@@ -293,3 +293,13 @@ int kvm_vcpu_run(int vcpu_fd)
 {
 	return ioctl(vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
 }
+
+int kvm_vm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap)
+{
+	struct kvm_dirty_log d = { .slot = slot, .dirty_bitmap = bitmap };
+	int ret = xioctl(vm_fd, KVM_GET_DIRTY_LOG, &d);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_GET_DIRTY_LOG slot %u: %s", slot, strerror(-ret));
+	return 0;
+}

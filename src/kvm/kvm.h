@@ -42,6 +42,8 @@ int kvm_vm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing_entry *e,
 int kvm_vm_irqfd(int vm_fd, int fd, uint32_t gsi, int resample_fd) KITE_WUR;
 int kvm_vm_signal_msi(int vm_fd, uint64_t addr, uint32_t data) KITE_WUR;
 int kvm_max_irq_routes(int vm_fd);
+/* Fetch and clear KVM's dirty bitmap of memslot @slot (one bit per page). */
+int kvm_vm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap) KITE_WUR;
 
 /* vCPU-level */
 int kvm_vcpu_create(int vm_fd, unsigned int id) KITE_WUR;	/* returns the fd */
