@@ -2,7 +2,9 @@
 /* kite: a small virtual machine monitor for Linux KVM. */
 #include <stdio.h>
 
+#include "cli/ctl.h"
 #include "cli/options.h"
+#include <string.h>
 #include "core/runstate.h"
 #include "core/vm.h"
 
@@ -13,6 +15,8 @@ int main(int argc, char **argv)
 	struct vm vm;
 	int status;
 
+	if (argc >= 2 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1);
 	if (cli_parse(argc, argv, &action, &cfg)) {
 		fprintf(stderr, "kite: %s\n", err_msg());
 		return KITE_EXIT_USAGE;

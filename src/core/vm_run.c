@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "arch/x86/cpu.h"
 #include "core/log.h"
 #include "core/term.h"
@@ -222,6 +223,7 @@ static int vm_report_stop(struct vm *vm)
 
 int vm_run(struct vm *vm)
 {
+	struct api_server *api = NULL;
 	struct loop l;
 	sigset_t sigs;
 	unsigned int i;
@@ -239,6 +241,9 @@ int vm_run(struct vm *vm)
 	ret = vcpu_signals_init();
 	if (!ret)
 		ret = loop_init(&l, vm, &sigs);
+	/* The API first: a socket that cannot be served stops kite before the guest runs. */
+	if (!ret && vm->cfg.api_sock)
+		ret = api_server_start(&api, vm->cfg.api_sock, vm);
 	for (i = 0; !ret && i < vm->nr_vcpus; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
 	if (ret)
@@ -246,6 +251,10 @@ int vm_run(struct vm *vm)
 				      "%s", err_msg());
 	else
 		loop_run(&l);
+	/* API handlers blocked in vm_pause() return once they see the stop. */
+	vm_pause_wake_all(vm);
+	if (api)
+		api_server_stop(api);
 	vm_stop_vcpus(vm);
 	loop_close(&l);
 	if (vm->rs.reason == VM_STOP_SIGNAL && log_level >= LOG_DEBUG)

@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: MIT
+/*
+ * routes.c - the control API's paths and handlers.
+ *
+ *   GET   /vm                               {"state","vcpus","mem_size_mib"}
+ *   PATCH /vm                               {"state":"Paused"|"Resumed"}   -> 204
+ *   PUT   /actions                          {"action_type":"SendCtrlAltDel"|"Shutdown"} -> 204
+ *   GET   /devices                          [{"id","type","state_version","resources"}]
+ *   GET   /devices/{id}                     + "attributes" (descriptions), "commands"
+ *   GET   /devices/{id}/attributes          [{"name","type","access","value"}]
+ *   GET   /devices/{id}/attributes/{name}   {"name","type","access","value"}
+ *   PUT   /devices/{id}/attributes/{name}   {"value":V}                    -> 204
+ *   PUT   /devices/{id}/commands/{name}     {"arg":"..."} or no body       -> 204
+ *   GET   /metrics                          {"vcpus","exits_total","devices","api"}
+ *
+ * Errors carry {"fault_message": "..."}:
+ *   400 malformed JSON, unknown or missing field, wrong JSON type, value out
+ *       of range, read-only attribute, unknown action or state;
+ *   404 unknown path, device, attribute or command;
+ *   405 a known path with another method (with an Allow header);
+ *   409 the VM's state forbids it now: a state attribute written while the VM
+ *       runs, anything that needs a VM that is shutting down, a command the
+ *       device cannot take now (input while paused, a full buffer);
+ *   413 a body over API_BODY_MAX (server.c);  500 kite itself failed.
+ */
+#include "api/routes.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/json.h"
+
+#define PATH_SEGS	4
+#define PATH_MAX_LEN	512
+
+struct api_call {
+	const struct api_request *req;
+	const char *arg[2];		/* the {} segments of the pattern */
+};
+
+typedef void (*api_handler)(struct api_ctx *ctx, const struct api_call *call,
+			    struct api_reply *rep);
+
+struct api_route {
+	const char *pattern;		/* segments; "{}" captures one */
+	const char *method;
+	api_handler fn;
+};
+
+/* ---- replies ---- */
+
+/* @o when every step building it succeeded (@ok), else NULL (and @o freed). */
+static struct json_object *built(struct json_object *o, bool ok)
+{
+	if (ok)
+		return o;
+	json_object_put(o);
+	return NULL;
+}
+
+static void reply_fault(struct api_reply *rep, unsigned int status, const char *fmt, ...)
+	KITE_PRINTF(3, 4);
+
+static void reply_fault(struct api_reply *rep, unsigned int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	free(rep->body);
+	rep->status = status;
+	rep->body = api_json_fault(msg);
+}
+
+/* Take @obj (may be NULL after a failed allocation) as the reply. */
+static void reply_json(struct api_reply *rep, struct json_object *obj, bool ok)
+{
+	char *s = ok && obj ? api_json_dup_string(obj) : NULL;
+
+	json_object_put(obj);
+	if (!s) {
+		reply_fault(rep, 500, "out of memory building the reply");
+		return;
+	}
+	rep->status = 200;
+	rep->body = s;
+}
+
+static void reply_none(struct api_reply *rep)
+{
+	rep->status = 204;
+	rep->body = NULL;
+}
+
+/* The HTTP status for a -errno from the VM or the device model. */
+static unsigned int status_of(int err)
+{
+	switch (-err) {
+	case ENOENT:
+		return 404;
+	case EINVAL:
+	case EPERM:
+	case ERANGE:
+	case E2BIG:
+		return 400;
+	case EBUSY:
+	case EAGAIN:
+	case EALREADY:
+	case ESHUTDOWN:
+	case ENOSPC:
+		return 409;
+	default:
+		return 500;
+	}
+}
+
+static void reply_err(struct api_reply *rep, int err, const char *what)
+{
+	const char *m = err_msg();
+
+	if (m[0])
+		reply_fault(rep, status_of(err), "%s", m);
+	else
+		reply_fault(rep, status_of(err), "%s: %s", what, strerror(-err));
+}
+
+/* ---- request bodies ---- */
+
+/*
+ * Parse the body as an object with only @fields.  An empty body gives
+ * *out == NULL when @optional, else an error.  On error the reply is set.
+ */
+static int body_object(const struct api_call *call, const char *const *fields,
+		       bool optional, struct json_object **out, struct api_reply *rep)
+{
+	const struct api_request *req = call->req;
+	int ret;
+
+	*out = NULL;
+	if (!req->body_len && optional)
+		return 0;
+	err_clear();
+	ret = api_json_parse_object(req->body, req->body_len, out);
+	if (!ret)
+		ret = api_json_check_fields(*out, fields);
+	if (ret) {
+		json_object_put(*out);
+		*out = NULL;
+		reply_fault(rep, ret == -ENOMEM ? 500 : 400, "%s", err_msg());
+	}
+	return ret;
+}
+
+/* The string member @key of @obj, or NULL with a 400 reply. */
+static const char *body_string(struct json_object *obj, const char *key,
+			       struct api_reply *rep)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		reply_fault(rep, 400, "missing field '%s'", key);
+		return NULL;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		reply_fault(rep, 400, "field '%s' must be a string, not %s", key,
+			    json_type_to_name(json_object_get_type(v)));
+		return NULL;
+	}
+	return json_object_get_string(v);
+}
+
+/* ---- /vm and /actions ---- */
+
+static void vm_get(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	const struct api_vm_ops *ops = ctx->ops;
+	struct json_object *o = json_object_new_object();
+	bool ok;
+
+	(void)call;
+	ok = api_json_add(o, "state",
+			  json_object_new_string(ops->state_name(ops->get_state(ctx->vm))));
+	ok &= api_json_add(o, "vcpus", json_object_new_int64(ops->nr_vcpus(ctx->vm)));
+	ok &= api_json_add(o, "mem_size_mib",
+			   json_object_new_uint64(ops->mem_size(ctx->vm) >> 20));
+	reply_json(rep, o, ok);
+}
+
+static void vm_patch(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	static const char *const fields[] = { "state", NULL };
+	const struct api_vm_ops *ops = ctx->ops;
+	struct json_object *body;
+	enum vm_state cur;
+	const char *want;
+	int ret;
+
+	if (body_object(call, fields, false, &body, rep))
+		return;
+	want = body_string(body, "state", rep);
+	if (!want)
+		goto out;
+	cur = ops->get_state(ctx->vm);
+	if (strcmp(want, "Paused") && strcmp(want, "Resumed")) {
+		reply_fault(rep, 400, "unknown state '%s' (use \"Paused\" or \"Resumed\")", want);
+		goto out;
+	}
+	if (cur == VM_STATE_SHUTTING_DOWN) {
+		reply_fault(rep, 409, "the VM is shutting down");
+		goto out;
+	}
+	/* Idempotent: pausing a paused VM (or resuming a running one) is a no-op. */
+	err_clear();
+	if (!strcmp(want, "Paused"))
+		ret = cur == VM_STATE_PAUSED ? 0 : ops->pause(ctx->vm);
+	else
+		ret = cur == VM_STATE_RUNNING ? 0 : ops->resume(ctx->vm);
+	if (ret)
+		reply_err(rep, ret, !strcmp(want, "Paused") ? "pausing the VM" : "resuming the VM");
+	else
+		reply_none(rep);
+out:
+	json_object_put(body);
+}
+
+static void actions_put(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	static const char *const fields[] = { "action_type", NULL };
+	struct json_object *body;
+	const char *action;
+	int ret;
+
+	if (body_object(call, fields, false, &body, rep))
+		return;
+	action = body_string(body, "action_type", rep);
+	if (!action)
+		goto out;
+	if (ctx->ops->get_state(ctx->vm) == VM_STATE_SHUTTING_DOWN) {
+		reply_fault(rep, 409, "the VM is shutting down");
+	} else if (!strcmp(action, "Shutdown")) {
+		ctx->ops->shutdown(ctx->vm);
+		reply_none(rep);
+	} else if (!strcmp(action, "SendCtrlAltDel")) {
+		err_clear();
+		ret = ctx->ops->ctrl_alt_del(ctx->vm);
+		if (ret)
+			reply_err(rep, ret, "sending Ctrl-Alt-Del");
+		else
+			reply_none(rep);
+	} else {
+		reply_fault(rep, 400, "unknown action_type '%s' (use \"SendCtrlAltDel\" or "
+			    "\"Shutdown\")", action);
+	}
+out:
+	json_object_put(body);
+}
+
+/* ---- devices ---- */
+
+static struct device *find_device(struct api_ctx *ctx, const char *id, struct api_reply *rep)
+{
+	struct device *dev = dev_find(ctx->ops->devices(ctx->vm), id);
+
+	if (!dev)
+		reply_fault(rep, 404, "no device '%s'", id);
+	return dev;
+}
+
+static struct json_object *resources_json(const struct device *dev)
+{
+	struct json_object *arr = json_object_new_array();
+	unsigned int i;
+
+	for (i = 0; arr && i < dev->nr_res; i++) {
+		const struct dev_resource *r = &dev->res[i];
+		struct json_object *o = json_object_new_object();
+		bool ok;
+
+		ok = api_json_add(o, "kind", json_object_new_string(dev_res_kind_name(r->kind)));
+		ok &= api_json_add(o, "base", json_object_new_uint64(r->base));
+		ok &= api_json_add(o, "len", json_object_new_uint64(r->len));
+		if (!api_json_append(arr, built(o, ok))) {
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static struct json_object *device_json(const struct device *dev)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok;
+
+	ok = api_json_add(o, "id", json_object_new_string(dev->id));
+	ok &= api_json_add(o, "type", json_object_new_string(dev->cls->type));
+	ok &= api_json_add(o, "state_version", json_object_new_int64(dev->cls->state_version));
+	ok &= api_json_add(o, "resources", resources_json(dev));
+	return built(o, ok);
+}
+
+static struct json_object *attr_desc_json(const struct dev_attr *a)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok;
+
+	ok = api_json_add(o, "name", json_object_new_string(a->name));
+	ok &= api_json_add(o, "type", json_object_new_string(dev_attr_type_name(a->type)));
+	ok &= api_json_add(o, "access", json_object_new_string(dev_attr_access_name(a->access)));
+	ok &= api_json_add(o, "writable",
+			   json_object_new_boolean(a->set && a->access != DEV_ATTR_INFO));
+	ok &= api_json_add(o, "doc", json_object_new_string(a->doc ? a->doc : ""));
+	return built(o, ok);
+}
+
+static struct json_object *cmd_desc_json(const struct dev_cmd *c)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok;
+
+	ok = api_json_add(o, "name", json_object_new_string(c->name));
+	ok &= api_json_add(o, "doc", json_object_new_string(c->doc ? c->doc : ""));
+	return built(o, ok);
+}
+
+static void devices_get(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	struct dev_registry *reg = ctx->ops->devices(ctx->vm);
+	struct json_object *arr = json_object_new_array();
+	bool ok = arr != NULL;
+	unsigned int i;
+
+	(void)call;
+	for (i = 0; ok && i < reg->nr; i++)
+		ok = api_json_append(arr, device_json(reg->devs[i]));
+	reply_json(rep, arr, ok);
+}
+
+static void device_get(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	struct device *dev = find_device(ctx, call->arg[0], rep);
+	struct json_object *o, *attrs, *cmds;
+	unsigned int i;
+	bool ok;
+
+	if (!dev)
+		return;
+	o = device_json(dev);
+	attrs = json_object_new_array();
+	cmds = json_object_new_array();
+	ok = attrs && cmds;
+	for (i = 0; ok && i < dev->cls->nr_attrs; i++)
+		ok = api_json_append(attrs, attr_desc_json(&dev->cls->attrs[i]));
+	for (i = 0; ok && i < dev->cls->nr_cmds; i++)
+		ok = api_json_append(cmds, cmd_desc_json(&dev->cls->cmds[i]));
+	ok &= api_json_add(o, "attributes", attrs);
+	ok &= api_json_add(o, "commands", cmds);
+	reply_json(rep, o, ok);
+}
+
+/* {"name","type","access","value"} of one attribute, read now. */
+static struct json_object *attr_value_json(struct device *dev, const struct dev_attr *a)
+{
+	struct json_object *o;
+	struct dev_value v;
+	bool ok;
+
+	if (dev_attr_get(dev, a->name, &v))
+		return NULL;
+	o = json_object_new_object();
+	ok = api_json_add(o, "name", json_object_new_string(a->name));
+	ok &= api_json_add(o, "type", json_object_new_string(dev_attr_type_name(a->type)));
+	ok &= api_json_add(o, "access", json_object_new_string(dev_attr_access_name(a->access)));
+	ok &= api_json_add(o, "value", api_json_from_dev_value(&v));
+	return built(o, ok);
+}
+
+static void attrs_get(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	struct device *dev = find_device(ctx, call->arg[0], rep);
+	struct json_object *arr;
+	unsigned int i;
+	bool ok;
+
+	if (!dev)
+		return;
+	arr = json_object_new_array();
+	ok = arr != NULL;
+	for (i = 0; ok && i < dev->cls->nr_attrs; i++)
+		ok = api_json_append(arr, attr_value_json(dev, &dev->cls->attrs[i]));
+	reply_json(rep, arr, ok);
+}
+
+static const struct dev_attr *find_attr(struct device *dev, const char *name,
+					struct api_reply *rep)
+{
+	const struct dev_attr *a = dev_attr_find(dev, name);
+
+	if (!a)
+		reply_fault(rep, 404, "device '%s' has no attribute '%s'", dev->id, name);
+	return a;
+}
+
+static void attr_get(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	struct device *dev = find_device(ctx, call->arg[0], rep);
+	const struct dev_attr *a = dev ? find_attr(dev, call->arg[1], rep) : NULL;
+
+	if (a)
+		reply_json(rep, attr_value_json(dev, a), true);
+}
+
+static void attr_put(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	static const char *const fields[] = { "value", NULL };
+	struct device *dev = find_device(ctx, call->arg[0], rep);
+	const struct dev_attr *a = dev ? find_attr(dev, call->arg[1], rep) : NULL;
+	struct json_object *body, *jv;
+	struct dev_value v;
+	char what[64];
+	bool paused;
+	int ret;
+
+	if (!a || body_object(call, fields, false, &body, rep))
+		return;
+	snprintf(what, sizeof(what), "the value of '%s'", a->name);
+	err_clear();
+	if (!json_object_object_get_ex(body, "value", &jv)) {
+		reply_fault(rep, 400, "missing field 'value'");
+	} else if (api_json_to_dev_value(jv, a->type, what, &v)) {
+		reply_fault(rep, 400, "%s", err_msg());
+	} else {
+		paused = ctx->ops->get_state(ctx->vm) == VM_STATE_PAUSED;
+		ret = dev_attr_set(dev, a->name, &v, paused);
+		if (ret)
+			reply_err(rep, ret, "writing the attribute");
+		else
+			reply_none(rep);
+	}
+	json_object_put(body);
+}
+
+static void cmd_put(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	static const char *const fields[] = { "arg", NULL };
+	struct device *dev = find_device(ctx, call->arg[0], rep);
+	struct json_object *body = NULL, *jv;
+	const char *arg = NULL;
+	int ret;
+
+	if (!dev)
+		return;
+	if (!dev_cmd_find(dev, call->arg[1])) {
+		reply_fault(rep, 404, "device '%s' has no command '%s'", dev->id, call->arg[1]);
+		return;
+	}
+	if (body_object(call, fields, true, &body, rep))
+		return;
+	if (body && json_object_object_get_ex(body, "arg", &jv) &&
+	    !json_object_is_type(jv, json_type_null)) {
+		if (!json_object_is_type(jv, json_type_string) ||
+		    strlen(json_object_get_string(jv)) != (size_t)json_object_get_string_len(jv)) {
+			reply_fault(rep, 400, "field 'arg' must be a string without NUL characters");
+			goto out;
+		}
+		arg = json_object_get_string(jv);
+	}
+	err_clear();
+	ret = dev_cmd_run(dev, call->arg[1], arg);
+	if (ret == -ENOENT)	/* the command's own "not found", not an unknown path */
+		ret = -EINVAL;
+	if (ret)
+		reply_err(rep, ret, "running the command");
+	else
+		reply_none(rep);
+out:
+	json_object_put(body);
+}
+
+/* ---- metrics ---- */
+
+/* Exit counts by reason name, of one vCPU or (@vcpu < 0) of all. */
+static struct json_object *exits_json(struct api_ctx *ctx, int vcpu)
+{
+	const struct api_vm_ops *ops = ctx->ops;
+	unsigned int nr = ops->nr_vcpus(ctx->vm), r, i;
+	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	for (r = 0; ok && r < VM_EXIT_REASONS; r++) {
+		const char *name = ops->exit_reason_name(r);
+		uint64_t n = 0;
+
+		if (!name)
+			continue;
+		if (vcpu >= 0)
+			n = ops->exit_count(ctx->vm, (unsigned int)vcpu, r);
+		for (i = 0; vcpu < 0 && i < nr; i++)
+			n += ops->exit_count(ctx->vm, i, r);
+		ok = api_json_add(o, name, json_object_new_uint64(n));
+	}
+	return built(o, ok);
+}
+
+static struct json_object *vcpus_json(struct api_ctx *ctx)
+{
+	unsigned int nr = ctx->ops->nr_vcpus(ctx->vm), i;
+	struct json_object *arr = json_object_new_array();
+	bool ok = arr != NULL;
+
+	for (i = 0; ok && i < nr; i++) {
+		struct json_object *o = json_object_new_object();
+		bool vok;
+
+		vok = api_json_add(o, "id", json_object_new_int64(i));
+		vok &= api_json_add(o, "exits", exits_json(ctx, (int)i));
+		ok = api_json_append(arr, built(o, vok));
+	}
+	return built(arr, ok);
+}
+
+/* {id: {info attribute: value}} for every device. */
+static struct json_object *device_counters_json(struct api_ctx *ctx)
+{
+	struct dev_registry *reg = ctx->ops->devices(ctx->vm);
+	struct json_object *all = json_object_new_object();
+	bool ok = all != NULL;
+	unsigned int i, j;
+
+	for (i = 0; ok && i < reg->nr; i++) {
+		struct device *dev = reg->devs[i];
+		struct json_object *o = json_object_new_object();
+		bool dok = o != NULL;
+
+		for (j = 0; dok && j < dev->cls->nr_attrs; j++) {
+			const struct dev_attr *a = &dev->cls->attrs[j];
+			struct dev_value v;
+
+			if (a->access != DEV_ATTR_INFO)
+				continue;
+			dok = !dev_attr_get(dev, a->name, &v) &&
+			      api_json_add(o, a->name, api_json_from_dev_value(&v));
+		}
+		ok = api_json_add(all, dev->id, built(o, dok));
+	}
+	return built(all, ok);
+}
+
+static struct json_object *api_counters_json(struct api_ctx *ctx)
+{
+	struct api_stats *st = &ctx->stats;
+	struct json_object *o = json_object_new_object();
+	bool ok;
+
+	ok = api_json_add(o, "requests",
+			  json_object_new_uint64(__atomic_load_n(&st->requests, __ATOMIC_RELAXED)));
+	ok &= api_json_add(o, "errors",
+			   json_object_new_uint64(__atomic_load_n(&st->errors, __ATOMIC_RELAXED)));
+	ok &= api_json_add(o, "timeouts",
+			   json_object_new_uint64(__atomic_load_n(&st->timeouts, __ATOMIC_RELAXED)));
+	ok &= api_json_add(o, "aborted",
+			   json_object_new_uint64(__atomic_load_n(&st->aborted, __ATOMIC_RELAXED)));
+	return built(o, ok);
+}
+
+static void metrics_get(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok;
+
+	(void)call;
+	ok = api_json_add(o, "vcpus", vcpus_json(ctx));
+	ok &= api_json_add(o, "exits_total", exits_json(ctx, -1));
+	ok &= api_json_add(o, "devices", device_counters_json(ctx));
+	ok &= api_json_add(o, "api", api_counters_json(ctx));
+	reply_json(rep, o, ok);
+}
+
+/* ---- routing ---- */
+
+static const struct api_route routes[] = {
+	{ "vm",				"GET",		vm_get },
+	{ "vm",				"PATCH",	vm_patch },
+	{ "actions",			"PUT",		actions_put },
+	{ "devices",			"GET",		devices_get },
+	{ "devices/{}",			"GET",		device_get },
+	{ "devices/{}/attributes",	"GET",		attrs_get },
+	{ "devices/{}/attributes/{}",	"GET",		attr_get },
+	{ "devices/{}/attributes/{}",	"PUT",		attr_put },
+	{ "devices/{}/commands/{}",	"PUT",		cmd_put },
+	{ "metrics",			"GET",		metrics_get },
+};
+
+/* Split "/a/b/c" (one trailing '/' allowed) into @segs; -1 if it cannot match. */
+static int split_path(char *buf, char **segs)
+{
+	size_t len = strlen(buf);
+	int n = 0;
+	char *p;
+
+	if (buf[0] != '/')
+		return -1;
+	if (len > 1 && buf[len - 1] == '/')
+		buf[len - 1] = '\0';
+	for (p = buf + 1; ; p++) {
+		char *slash = strchr(p, '/');
+
+		if (n == PATH_SEGS || !*p || p == slash)
+			return -1;	/* too deep, or an empty segment */
+		segs[n++] = p;
+		if (!slash)
+			return n;
+		*slash = '\0';
+		p = slash;
+	}
+}
+
+/* Does @pattern match @segs?  Captures go to call->arg. */
+static bool match(const char *pattern, char **segs, int nsegs, struct api_call *call)
+{
+	const char *p = pattern;
+	int i, nargs = 0;
+
+	for (i = 0; i < nsegs; i++) {
+		size_t n = strcspn(p, "/");
+
+		if (!n)
+			return false;		/* the pattern is shorter */
+		if (n == 2 && !memcmp(p, "{}", 2))
+			call->arg[nargs++] = segs[i];
+		else if (strlen(segs[i]) != n || memcmp(p, segs[i], n))
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return !*p;
+}
+
+void api_handle(struct api_ctx *ctx, const struct api_request *req, struct api_reply *rep)
+{
+	char buf[PATH_MAX_LEN], *segs[PATH_SEGS];
+	struct api_call call = { .req = req };
+	bool path_known = false;
+	size_t i;
+	int n;
+
+	memset(rep, 0, sizeof(*rep));
+	if (strlen(req->path) >= sizeof(buf)) {
+		reply_fault(rep, 404, "no such path (too long)");
+		return;
+	}
+	strcpy(buf, req->path);
+	n = split_path(buf, segs);
+	for (i = 0; n > 0 && i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!match(routes[i].pattern, segs, n, &call))
+			continue;
+		if (!strcmp(routes[i].method, req->method)) {
+			routes[i].fn(ctx, &call, rep);
+			return;
+		}
+		if (path_known)
+			strcat(rep->allow, ", ");
+		strcat(rep->allow, routes[i].method);
+		path_known = true;
+	}
+	if (path_known)
+		reply_fault(rep, 405, "method %s is not allowed on %s (allowed: %s)",
+			    req->method, req->path, rep->allow);
+	else
+		reply_fault(rep, 404, "no such path: %s", req->path);
+}
+
+void api_reply_free(struct api_reply *rep)
+{
+	free(rep->body);
+	rep->body = NULL;
+}

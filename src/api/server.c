@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+/*
+ * server.c - the control API's HTTP side: a Unix socket served by
+ * libmicrohttpd from one internal polling thread (epoll).
+ *
+ * libmicrohttpd parses HTTP; this file only accumulates request bodies (at
+ * most API_BODY_MAX bytes, else 413), hands complete requests to
+ * api_handle() (routes.c) and queues the replies.  Stalled clients are
+ * closed after API_CONN_TIMEOUT_S seconds without progress, at most
+ * API_CONN_LIMIT clients are served at once, each with at most
+ * API_CONN_MEMORY bytes of buffers; none of this can block a vCPU, which
+ * never waits on this thread.
+ *
+ * Limits of libmicrohttpd 0.9: errors it detects itself (malformed request
+ * line, headers over API_CONN_MEMORY, connection limit) are answered with its
+ * own plain body rather than a fault_message, and a client that stalls is
+ * disconnected without a reply (no reply can be queued before the request
+ * is complete).
+ */
+#include "api/api.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "api/json.h"
+#include "api/routes.h"
+#include "core/log.h"
+#include "core/vm_control.h"
+
+#define API_CONN_TIMEOUT_S	5
+#define API_CONN_LIMIT		64
+#define API_CONN_MEMORY		(32 * 1024)
+#define API_STOP_WAIT_MS	1000
+
+struct api_server {
+	struct MHD_Daemon *daemon;
+	int listen_fd;
+	char *path;
+	dev_t sock_dev;		/* the socket file we created, to unlink only it */
+	ino_t sock_ino;
+	unsigned int queued;	/* atomic: requests being answered, not yet completed */
+	struct api_ctx ctx;
+};
+
+/* One request in progress (libmicrohttpd's per-request context). */
+struct api_conn_req {
+	char *body;
+	size_t len;
+	bool too_large;		/* chunked body over the cap: discard, then 413 */
+	bool queued;		/* being answered: counted in srv->queued */
+};
+
+static const struct api_vm_ops kvm_vm_ops = {
+	.get_state = vm_get_state,
+	.state_name = vm_state_name,
+	.pause = vm_pause,
+	.resume = vm_resume,
+	.shutdown = vm_shutdown,
+	.ctrl_alt_del = vm_send_ctrl_alt_del,
+	.nr_vcpus = vm_nr_vcpus,
+	.mem_size = vm_mem_size,
+	.devices = vm_devices,
+	.exit_count = vm_vcpu_exit_count,
+	.exit_reason_name = vm_exit_reason_name,
+};
+
+static void stat_inc(uint64_t *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * From the moment a request is being answered until libmicrohttpd reports it
+ * complete, api_server_stop() waits for it: a Shutdown action stops the VM
+ * (and the main thread stops this server) before its 204 has been queued.
+ */
+static void mark_queued(struct api_server *srv, struct api_conn_req *r)
+{
+	if (!r->queued) {
+		r->queued = true;
+		__atomic_fetch_add(&srv->queued, 1, __ATOMIC_ACQ_REL);
+	}
+}
+
+/* Queue @rep (its body is taken over) on @c. */
+static enum MHD_Result queue_reply(struct api_server *srv, struct MHD_Connection *c,
+				   struct api_conn_req *r, struct api_reply *rep)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	size_t len = rep->body ? strlen(rep->body) : 0;
+
+	if (rep->status >= 400)
+		stat_inc(&srv->ctx.stats.errors);
+	resp = MHD_create_response_from_buffer(len, rep->body ? rep->body : (char *)"",
+					       rep->body ? MHD_RESPMEM_MUST_FREE :
+							   MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		api_reply_free(rep);
+		return MHD_NO;		/* closes the connection */
+	}
+	rep->body = NULL;		/* owned by the response now */
+	if (len)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (rep->allow[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+	mark_queued(srv, r);
+	ret = MHD_queue_response(c, rep->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result queue_too_large(struct api_server *srv, struct MHD_Connection *c,
+				       struct api_conn_req *r)
+{
+	struct api_reply rep = { .status = 413 };
+	char msg[96];
+
+	snprintf(msg, sizeof(msg), "the request body is too large (at most %d bytes)",
+		 API_BODY_MAX);
+	rep.body = api_json_fault(msg);
+	return queue_reply(srv, c, r, &rep);
+}
+
+/* First call for a request: set up its context; refuse announced large bodies. */
+static enum MHD_Result request_begin(struct api_server *srv, struct MHD_Connection *c,
+				     void **req_cls)
+{
+	struct api_conn_req *r = calloc(1, sizeof(*r));
+	const char *cl;
+
+	if (!r)
+		return MHD_NO;
+	*req_cls = r;
+	stat_inc(&srv->ctx.stats.requests);
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	/* Answered before the body is read (curl waits for 100 Continue). */
+	if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX)
+		return queue_too_large(srv, c, r);
+	return MHD_YES;
+}
+
+static enum MHD_Result request_body(struct api_conn_req *r, const char *data, size_t n)
+{
+	char *nb;
+
+	if (r->too_large || r->len + n > API_BODY_MAX) {
+		r->too_large = true;	/* only chunked bodies get here */
+		free(r->body);
+		r->body = NULL;
+		r->len = 0;
+		return MHD_YES;
+	}
+	nb = realloc(r->body, r->len + n);
+	if (!nb)
+		return MHD_NO;
+	memcpy(nb + r->len, data, n);
+	r->body = nb;
+	r->len += n;
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload, size_t *upload_size, void **req_cls)
+{
+	struct api_server *srv = cls;
+	struct api_conn_req *r = *req_cls;
+	struct api_request req;
+	struct api_reply rep;
+
+	(void)version;
+	if (!r)
+		return request_begin(srv, c, req_cls);
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		return r->queued ? MHD_YES : request_body(r, upload, n);
+	}
+	if (r->queued)
+		return MHD_YES;
+	if (r->too_large)
+		return queue_too_large(srv, c, r);
+	req = (struct api_request){ .method = method, .path = url,
+				    .body = r->body, .body_len = r->len };
+	mark_queued(srv, r);
+	api_handle(&srv->ctx, &req, &rep);
+	return queue_reply(srv, c, r, &rep);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct api_server *srv = cls;
+	struct api_conn_req *r = *req_cls;
+
+	(void)c;
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+		stat_inc(&srv->ctx.stats.timeouts);
+	else if (toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ||
+		 toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
+		 toe == MHD_REQUEST_TERMINATED_WITH_ERROR)
+		stat_inc(&srv->ctx.stats.aborted);
+	log_debug("api: request ended (%d)", (int)toe);
+	if (!r)
+		return;
+	if (r->queued)
+		__atomic_fetch_sub(&srv->queued, 1, __ATOMIC_RELEASE);
+	free(r->body);
+	free(r);
+	*req_cls = NULL;
+}
+
+/* libmicrohttpd's messages (mostly clients going away): debug level only. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[256];
+	size_t n;
+
+	(void)cls;
+	if (log_level < LOG_DEBUG)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	log_debug("api: %s", buf);
+}
+
+/* Refuse a path in use or not a socket; remove a stale socket file. */
+static int clear_stale_socket(const char *path, const struct sockaddr_un *addr)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		return err_set(-errno, "API socket %s: %s", path, strerror(errno));
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return err_set(-EEXIST, "API socket %s: the path exists and is not a socket",
+			       path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_set(-errno, "API socket: socket(): %s", strerror(errno));
+	ret = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) ? -errno : 0;
+	close(fd);
+	if (ret == -ECONNREFUSED) {
+		log_info("API socket %s: removing a stale socket file", path);
+		if (unlink(path) && errno != ENOENT)
+			return err_set(-errno, "API socket %s: removing the stale socket: %s",
+				       path, strerror(errno));
+		return 0;
+	}
+	if (!ret || ret == -EAGAIN)
+		return err_set(-EADDRINUSE, "API socket %s is in use by another process",
+			       path);
+	return err_set(ret, "API socket %s: probing the existing socket: %s", path,
+		       strerror(-ret));
+}
+
+/* Create, bind (mode 0600 from the start) and listen. */
+static int create_socket(struct api_server *srv, const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, ret;
+
+	if (!path[0] || strlen(path) >= sizeof(addr.sun_path))
+		return err_set(-ENAMETOOLONG, "API socket path '%s' is empty or too long "
+			       "(at most %zu bytes)", path, sizeof(addr.sun_path) - 1);
+	strcpy(addr.sun_path, path);
+	ret = clear_stale_socket(path, &addr);
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_set(-errno, "API socket: socket(): %s", strerror(errno));
+	/* The socket file takes this mode (less the umask) at bind: no window. */
+	if (fchmod(fd, 0600) ||
+	    bind(fd, (const struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(fd, SOMAXCONN)) {
+		ret = -errno;
+		close(fd);
+		if (ret == -EADDRINUSE)
+			return err_set(ret, "API socket %s is in use by another process", path);
+		return err_set(ret, "API socket %s: %s", path, strerror(-ret));
+	}
+	if (stat(path, &st) || ((st.st_mode & 0077) && chmod(path, 0600))) {
+		ret = -errno;
+		close(fd);
+		unlink(path);
+		return err_set(ret, "API socket %s: setting mode 0600: %s", path, strerror(-ret));
+	}
+	srv->listen_fd = fd;
+	srv->sock_dev = st.st_dev;
+	srv->sock_ino = st.st_ino;
+	return 0;
+}
+
+static int start_daemon(struct api_server *srv)
+{
+	sigset_t all, old;
+
+	/* The server thread inherits this mask: no signal is ever handled there. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	srv->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+		MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, srv,
+		/* First, so that every later message goes through it too. */
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_CONN_LIMIT,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!srv->daemon)
+		return err_set(-EIO, "API socket %s: starting the HTTP server failed",
+			       srv->path);
+	return 0;
+}
+
+/* Remove the socket file if it is still the one we created. */
+static void remove_socket_file(struct api_server *srv)
+{
+	struct stat st;
+
+	if (!lstat(srv->path, &st) && st.st_dev == srv->sock_dev &&
+	    st.st_ino == srv->sock_ino)
+		unlink(srv->path);
+}
+
+int api_server_start(struct api_server **out, const char *path, struct vm *vm)
+{
+	struct api_server *srv = calloc(1, sizeof(*srv));
+	int ret;
+
+	*out = NULL;
+	if (!srv || !(srv->path = strdup(path))) {
+		free(srv);
+		return err_set(-ENOMEM, "API server: out of memory");
+	}
+	srv->listen_fd = -1;
+	srv->ctx.vm = vm;
+	srv->ctx.ops = &kvm_vm_ops;
+	ret = create_socket(srv, path);
+	if (!ret)
+		ret = start_daemon(srv);
+	if (ret) {
+		if (srv->listen_fd >= 0) {
+			close(srv->listen_fd);
+			remove_socket_file(srv);
+		}
+		free(srv->path);
+		free(srv);
+		return ret;
+	}
+	*out = srv;
+	return 0;
+}
+
+void api_server_stop(struct api_server *srv)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	MHD_socket fd;
+	int waited;
+
+	if (!srv)
+		return;
+	/* Stop accepting, let replies already queued (a Shutdown's 204) go out. */
+	fd = MHD_quiesce_daemon(srv->daemon);
+	for (waited = 0; waited < API_STOP_WAIT_MS &&
+	     __atomic_load_n(&srv->queued, __ATOMIC_ACQUIRE); waited += 10)
+		nanosleep(&tick, NULL);
+	MHD_stop_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	remove_socket_file(srv);
+	free(srv->path);
+	free(srv);
+}
