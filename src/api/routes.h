@@ -35,7 +35,7 @@ struct api_vm_ops {
 /* Counters shown under "api" in GET /metrics; updated with relaxed atomics. */
 struct api_stats {
 	uint64_t requests;	/* requests that reached a handler */
-	uint64_t errors;	/* answered 4xx/5xx (by kite or by libmicrohttpd) */
+	uint64_t errors;	/* answered 4xx/5xx by kite (not libmicrohttpd's own) */
 	uint64_t timeouts;	/* connections closed for stalling */
 	uint64_t aborted;	/* clients gone mid-request or mid-response */
 };

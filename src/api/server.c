@@ -213,7 +213,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		 toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
 		 toe == MHD_REQUEST_TERMINATED_WITH_ERROR)
 		stat_inc(&srv->ctx.stats.aborted);
-	log_debug("api: request ended (%d)", (int)toe);
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_debug("api: request ended early (libmicrohttpd code %d)", (int)toe);
 	if (!r)
 		return;
 	if (r->queued)

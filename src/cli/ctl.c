@@ -222,8 +222,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for @events on @fd until @deadline (ms, monotonic). */
-static int wait_fd(int fd, short events, int64_t deadline)
+/* Wait for @events on @fd until @deadline (ms, monotonic); *revents if given. */
+static int wait_fd(int fd, short events, int64_t deadline, short *revents)
 {
 	struct pollfd p = { .fd = fd, .events = events };
 	int64_t left = deadline - now_ms();
@@ -236,19 +236,30 @@ static int wait_fd(int fd, short events, int64_t deadline)
 		return err_set(-errno, "poll: %s", strerror(errno));
 	if (!n)
 		return err_set(-ETIMEDOUT, "no answer from the API within the timeout");
+	if (revents)
+		*revents = p.revents;
 	return 0;
 }
 
+/*
+ * Send @n bytes.  Stops early, successfully, once the server has something
+ * to say: it may refuse a request before reading its body (413) and close.
+ */
 static int send_all(int fd, const char *p, size_t n, int64_t deadline)
 {
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	short ev;
+	ssize_t w;
+	int ret;
 
-		if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if (wait_fd(fd, POLLOUT, deadline))
-				return -ETIMEDOUT;
+	while (n) {
+		ret = wait_fd(fd, POLLOUT | POLLIN, deadline, &ev);
+		if (ret)
+			return ret;
+		if (ev & (POLLIN | POLLHUP))
+			return 0;
+		w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		}
 		if (w < 0)
 			return err_set(-errno, "sending the request: %s", strerror(errno));
 		p += w;
@@ -284,12 +295,16 @@ static int recv_all(int fd, char **out, size_t *len, int64_t deadline)
 	for (;;) {
 		ret = n == cap ? grow(&buf, &cap) : 0;
 		if (!ret)
-			ret = wait_fd(fd, POLLIN, deadline);
+			ret = wait_fd(fd, POLLIN, deadline, NULL);
 		if (ret)
 			break;
 		r = recv(fd, buf + n, cap - n, MSG_DONTWAIT);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
+		/* A server that answered before reading all we sent resets: the
+		 * answer is complete or not by its Content-Length. */
+		if (r < 0 && errno == ECONNRESET && n)
+			break;
 		if (r < 0)
 			ret = err_set(-errno, "receiving the response: %s", strerror(errno));
 		if (r <= 0)

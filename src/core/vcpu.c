@@ -41,7 +41,7 @@ int vcpu_signals_init(void)
 
 void vcpu_kick(struct vcpu *vcpu)
 {
-	if (vcpu->thread_started)
+	if (__atomic_load_n(&vcpu->thread_started, __ATOMIC_ACQUIRE))
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 }
 
@@ -179,7 +179,8 @@ static void *vcpu_thread(void *arg)
 		}
 		vcpu->exits++;
 		if (vcpu->run->exit_reason < VM_EXIT_REASONS)
-			vcpu->exit_counts[vcpu->run->exit_reason]++;
+			__atomic_fetch_add(&vcpu->exit_counts[vcpu->run->exit_reason], 1,
+					   __ATOMIC_RELAXED);
 		if (!vcpu_handle_exit(vcpu))
 			break;
 	}
@@ -220,7 +221,7 @@ int vcpu_start(struct vcpu *vcpu)
 
 	if (ret)
 		return err_set(-ret, "cannot start vCPU %u thread: %s", vcpu->id, strerror(ret));
-	vcpu->thread_started = true;
+	__atomic_store_n(&vcpu->thread_started, true, __ATOMIC_RELEASE);
 	snprintf(name, sizeof(name), "kite-vcpu%u", vcpu->id);
 	pthread_setname_np(vcpu->thread, name);
 	return 0;

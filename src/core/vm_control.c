@@ -38,7 +38,7 @@ static unsigned int vm_running_vcpus(const struct vm *vm)
 	unsigned int i, n = 0;
 
 	for (i = 0; i < vm->nr_vcpus; i++)
-		n += vm->vcpus[i].thread_started;
+		n += __atomic_load_n(&vm->vcpus[i].thread_started, __ATOMIC_ACQUIRE);
 	return n;
 }
 
