@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <urcu/urcu-memb.h>
 
 #include "core/interval.h"
+#include "core/rcu.h"
 
 _Static_assert(offsetof(struct as_region, gpa) == offsetof(struct interval, start) &&
 	       offsetof(struct as_region, size) == offsetof(struct interval, len),
@@ -26,83 +26,27 @@ _Static_assert(offsetof(struct as_region, gpa) == offsetof(struct interval, star
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/*
- * ThreadSanitizer cannot see liburcu's grace periods (memb synchronizes
- * readers and writer through membarrier(), inside an uninstrumented
- * library).  Tell it what they guarantee: everything a reader did before
- * leaving its critical section happens before the writer's code after
- * synchronize_rcu() (freeing the old table, unmapping a backing).
- */
-#if defined(__SANITIZE_THREAD__)
-#define AS_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define AS_TSAN 1
-#endif
-#endif
-#ifdef AS_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-static char as_tsan_grace_period;
-#define tsan_reader_done() __tsan_release(&as_tsan_grace_period)
-#define tsan_grace_period_over() __tsan_acquire(&as_tsan_grace_period)
-#else
-#define tsan_reader_done() do { } while (0)
-#define tsan_grace_period_over() do { } while (0)
-#endif
-
 /* ------------------------------------------------------------- readers */
 
-static __thread unsigned int reader_refs;
-static pthread_key_t reader_key;
-static pthread_once_t reader_key_once = PTHREAD_ONCE_INIT;
-
+/* The process-wide RCU (core/rcu.h); kept under the as_ names for callers. */
 void as_reader_register(void)
 {
-	if (reader_refs++ == 0)
-		urcu_memb_register_thread();
+	krcu_register();
 }
 
 void as_reader_unregister(void)
 {
-	if (reader_refs && --reader_refs == 0)
-		urcu_memb_unregister_thread();
-}
-
-/* Thread exit of an auto-registered thread: leave liburcu's registry. */
-static void reader_exit(void *unused)
-{
-	(void)unused;
-	if (reader_refs) {
-		reader_refs = 1;
-		as_reader_unregister();
-	}
-}
-
-static void reader_key_create(void)
-{
-	if (pthread_key_create(&reader_key, reader_exit))
-		abort();	/* only fails when the process is out of keys */
-}
-
-static void __attribute__((noinline)) reader_auto_register(void)
-{
-	pthread_once(&reader_key_once, reader_key_create);
-	as_reader_register();
-	pthread_setspecific(reader_key, (void *)1);
+	krcu_unregister();
 }
 
 void as_read_lock(void)
 {
-	if (unlikely(!reader_refs))
-		reader_auto_register();
-	urcu_memb_read_lock();
+	krcu_read_lock();
 }
 
 void as_read_unlock(void)
 {
-	tsan_reader_done();
-	urcu_memb_read_unlock();
+	krcu_read_unlock();
 }
 
 /* What rcu_dereference() does, in a form TSan understands. */
@@ -617,8 +561,7 @@ static void table_publish(struct addr_space *as, struct as_table *t)
 
 	t->generation = as->next_gen++;
 	__atomic_store_n(&as->table, t, __ATOMIC_RELEASE);
-	urcu_memb_synchronize_rcu();
-	tsan_grace_period_over();
+	krcu_synchronize();
 	table_free(old);
 }
 

@@ -241,6 +241,9 @@ int vm_run(struct vm *vm)
 	ret = vcpu_signals_init();
 	if (!ret)
 		ret = loop_init(&l, vm, &sigs);
+	/* From here on readers exist: bus updates wait for grace periods. */
+	bus_set_live(&vm->pio);
+	bus_set_live(&vm->mmio);
 	/* The API first: a socket that cannot be served stops kite before the guest runs. */
 	if (!ret && vm->cfg.api_sock)
 		ret = api_server_start(&api, vm->cfg.api_sock, vm);

@@ -71,7 +71,7 @@ static void register_refuses_zero_length(void)
 	setup_one(&bus, &p);
 	CHECK_EQ(bus_register(&bus, 0x1000, 0, &probe_ops, &p, "empty"), -EINVAL);
 	CHECK_STR_CONTAINS(err_msg(), "empty");
-	CHECK_EQ(bus.nr, 1);
+	CHECK_EQ(bus_count(&bus), 1);
 	CHECK(bus_find(&bus, 0x1000) == NULL);
 	bus_destroy(&bus);
 }
@@ -87,7 +87,7 @@ static void register_refuses_ranges_that_wrap_past_the_top(void)
 		 -EINVAL);
 	CHECK_EQ(bus_register(&bus, 0x1000, UINT64_MAX, &probe_ops, &p, "wrap"), -EINVAL);
 	CHECK_STR_CONTAINS(err_msg(), "overflows");
-	CHECK_EQ(bus.nr, 1);
+	CHECK_EQ(bus_count(&bus), 1);
 	/* The highest range that still fits is accepted. */
 	CHECK_EQ(bus_register(&bus, UINT64_MAX - 0xf, 0xf, &probe_ops, &p, "top"), 0);
 	CHECK(bus_find(&bus, UINT64_MAX - 1) != NULL);
@@ -120,9 +120,9 @@ static void register_refuses_every_overlap_shape(void)
 		CHECK_EQ(ret, -EEXIST);
 		CHECK_STR_CONTAINS(err_msg(), "overlaps dev");
 	}
-	CHECK_EQ(bus.nr, 1);
-	CHECK_EQ(bus.ranges[0].base, 0x100);
-	CHECK_EQ(bus.ranges[0].len, 0x10);
+	CHECK_EQ(bus_count(&bus), 1);
+	CHECK_EQ(bus_range_at(&bus, 0)->base, 0x100);
+	CHECK_EQ(bus_range_at(&bus, 0)->len, 0x10);
 	bus_destroy(&bus);
 }
 
@@ -137,7 +137,7 @@ static void register_refuses_overlap_with_a_later_range(void)
 	CHECK_EQ(bus_register(&bus, 0x120, 0xe1, &probe_ops, &p, "c"), -EEXIST);
 	CHECK_STR_CONTAINS(err_msg(), "overlaps b");
 	CHECK_EQ(bus_register(&bus, 0x000, 0x300, &probe_ops, &p, "c"), -EEXIST);
-	CHECK_EQ(bus.nr, 2);
+	CHECK_EQ(bus_count(&bus), 2);
 	bus_destroy(&bus);
 }
 
@@ -149,7 +149,7 @@ static void register_accepts_ranges_adjacent_on_both_sides(void)
 	setup_one(&bus, &p);
 	CHECK_EQ(bus_register(&bus, 0x0f0, 0x10, &probe_ops, &p, "below"), 0);
 	CHECK_EQ(bus_register(&bus, 0x110, 0x10, &probe_ops, &p, "above"), 0);
-	CHECK_EQ(bus.nr, 3);
+	CHECK_EQ(bus_count(&bus), 3);
 	CHECK_STR_CONTAINS(name_at(&bus, 0x0ff), "below");
 	CHECK_STR_CONTAINS(name_at(&bus, 0x100), "dev");
 	CHECK_STR_CONTAINS(name_at(&bus, 0x10f), "dev");
@@ -164,8 +164,8 @@ static void find_matches_first_and_last_byte_but_not_one_past(void)
 
 	setup_one(&bus, &p);
 	CHECK(bus_find(&bus, 0x0ff) == NULL);
-	CHECK(bus_find(&bus, 0x100) == &bus.ranges[0]);
-	CHECK(bus_find(&bus, 0x10f) == &bus.ranges[0]);
+	CHECK(bus_find(&bus, 0x100) == bus_range_at(&bus, 0));
+	CHECK(bus_find(&bus, 0x10f) == bus_range_at(&bus, 0));
 	CHECK(bus_find(&bus, 0x110) == NULL);
 	CHECK(bus_find(&bus, 0) == NULL);
 	CHECK(bus_find(&bus, UINT64_MAX) == NULL);
@@ -349,9 +349,9 @@ static void ranges_inserted_in_random_order_stay_sorted_and_findable(void)
 		CHECK_EQ(bus_register(&bus, 0x1000 + 0x20 * (uint64_t)k, 0x10 + k % 17,
 				      &probe_ops, &probes[k], "r"), 0);
 	}
-	CHECK_EQ(bus.nr, N);
+	CHECK_EQ(bus_count(&bus), N);
 	for (i = 1; i < N; i++)
-		CHECK(bus.ranges[i - 1].base + bus.ranges[i - 1].len <= bus.ranges[i].base);
+		CHECK(bus_range_at(&bus, i - 1)->base + bus_range_at(&bus, i - 1)->len <= bus_range_at(&bus, i)->base);
 	for (i = 0; i < N; i++) {
 		uint64_t base = 0x1000 + 0x20 * (uint64_t)i, len = 0x10 + i % 17;
 
