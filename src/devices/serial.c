@@ -271,14 +271,17 @@ void serial_freeze(struct serial *s, bool frozen)
 }
 
 /* Device model: registers are state, counters are info. */
-#define SERIAL_REG_ATTR(field)                                        \
+#define SERIAL_GETTER(field)                                                  \
 	static void serial_get_##field(struct device *dev, struct dev_value *v) \
 	{                                                                     \
 		struct serial *s = dev->priv;                                 \
 		pthread_mutex_lock(&s->lock);                                 \
 		v->u64 = s->field;                                            \
 		pthread_mutex_unlock(&s->lock);                               \
-	}                                                                     \
+	}
+
+#define SERIAL_REG_ATTR(field)                                                \
+	SERIAL_GETTER(field)                                                  \
 	static int serial_set_##field(struct device *dev, const struct dev_value *v) \
 	{                                                                     \
 		struct serial *s = dev->priv;                                 \
@@ -299,14 +302,7 @@ SERIAL_REG_ATTR(dll)
 SERIAL_REG_ATTR(dlm)
 SERIAL_REG_ATTR(fcr)
 
-#define SERIAL_COUNTER(field)                                                 \
-	static void serial_get_##field(struct device *dev, struct dev_value *v) \
-	{                                                                     \
-		struct serial *s = dev->priv;                                 \
-		pthread_mutex_lock(&s->lock);                                 \
-		v->u64 = s->field;                                            \
-		pthread_mutex_unlock(&s->lock);                               \
-	}
+#define SERIAL_COUNTER(field) SERIAL_GETTER(field)
 
 SERIAL_COUNTER(tx_bytes)
 SERIAL_COUNTER(rx_bytes)
