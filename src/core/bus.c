@@ -28,20 +28,21 @@ static const struct bus_table *table_get(const struct bus *bus)
 	return __atomic_load_n(&bus->table, __ATOMIC_ACQUIRE);
 }
 
+/* Every bus starts with this one, shared until its first update. */
+static struct bus_table bus_empty_table;
+
 void bus_init(struct bus *bus, const char *name)
 {
-	static struct bus_table empty;	/* nr 0: shared until the first update */
-
 	memset(bus, 0, sizeof(*bus));
 	bus->name = name;
 	pthread_mutex_init(&bus->wlock, NULL);
-	bus->table = &empty;
+	bus->table = &bus_empty_table;
 }
 
 static void table_free(struct bus_table *t)
 {
-	if (t && t->nr)
-		free(t);	/* the shared empty table is static */
+	if (t != &bus_empty_table)
+		free(t);
 }
 
 void bus_destroy(struct bus *bus)
@@ -121,23 +122,14 @@ int bus_unregister(struct bus *bus, uint64_t base)
 			       (unsigned long long)base);
 	}
 	t = table_alloc(old->nr - 1);
-	if (!t && old->nr > 1) {
+	if (!t) {
 		pthread_mutex_unlock(&bus->wlock);
 		return err_set(-ENOMEM, "out of memory unregistering 0x%llx",
 			       (unsigned long long)base);
 	}
-	if (t) {
-		memcpy(t->ranges, old->ranges, (size_t)i * sizeof(t->ranges[0]));
-		memcpy(&t->ranges[i], &old->ranges[i + 1],
-		       (old->nr - (unsigned int)i - 1) * sizeof(t->ranges[0]));
-	}
-	if (!t) {		/* the last range: publish a fresh empty table */
-		t = table_alloc(0);
-		if (!t) {
-			pthread_mutex_unlock(&bus->wlock);
-			return err_set(-ENOMEM, "out of memory");
-		}
-	}
+	memcpy(t->ranges, old->ranges, (size_t)i * sizeof(t->ranges[0]));
+	memcpy(&t->ranges[i], &old->ranges[i + 1],
+	       (old->nr - (unsigned int)i - 1) * sizeof(t->ranges[0]));
 	table_publish(bus, t);
 	pthread_mutex_unlock(&bus->wlock);
 	return 0;
