@@ -288,23 +288,22 @@ bench_emit_json() {       # FILE
         "$(json_str "$desc")"
     done <"$BENCH_WORK/commands.tsv"
     printf '\n  ],\n  "notes": ['
-    first=1
-    while IFS= read -r desc; do
-      [ -n "$desc" ] || continue
-      [ $first = 1 ] || printf ','
-      first=0
-      printf '\n    %s' "$(json_str "$desc")"
-    done <"$BENCH_WORK/notes.txt"
+    json_str_lines "$BENCH_WORK/notes.txt"
     printf '\n  ],\n  "errors": ['
-    first=1
-    while IFS= read -r desc; do
-      [ -n "$desc" ] || continue
-      [ $first = 1 ] || printf ','
-      first=0
-      printf '\n    %s' "$(json_str "$desc")"
-    done <"$BENCH_WORK/errors.txt"
+    json_str_lines "$BENCH_WORK/errors.txt"
     printf '\n  ],\n  "ok": %s\n}\n' "$([ "$BENCH_NERR" = 0 ] && echo true || echo false)"
   } >"$f"
+}
+
+# The non-empty lines of FILE as the elements of a JSON array of strings.
+json_str_lines() {
+  local first=1 line
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    [ $first = 1 ] || printf ','
+    first=0
+    printf '\n    %s' "$(json_str "$line")"
+  done <"$1"
 }
 
 with_unit() { if [ "$1" = - ]; then echo -; else echo "$1 $2"; fi; }
