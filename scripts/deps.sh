@@ -6,7 +6,7 @@
 #   scripts/deps.sh bench    also what the benchmarks need
 set -euo pipefail
 
-build_pkgs=(gcc make meson ninja-build pkg-config binutils liburcu-dev libmicrohttpd-dev libjson-c-dev)
+build_pkgs=(gcc make meson ninja-build pkg-config binutils liburcu-dev libmicrohttpd-dev libjson-c-dev liburing-dev libslirp-dev)
 test_pkgs=(qemu-system-x86 linux-image-amd64 xz-utils zstd cpio bsdutils procps curl socat)
 bench_pkgs=(qemu-system-x86 gnuplot-nox)
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli/options.h"
+#include "cli/devspec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -62,6 +63,10 @@ void cli_usage(FILE *out)
 	      "  --serial MODE        COM1: stdio (default), file:PATH or none\n"
 	      "  --boot-protocol P    auto (default: PVH if the ELF has the note, else the\n"
 	      "                       Linux 64-bit entry), pvh, or linux\n"
+	      "  --transport T        virtio transport: pci (default) or mmio\n"
+	      "  --disk SPEC          virtio-blk: path=FILE[,ro][,id=ID][,queues=N][,direct=on]\n"
+	      "  --rng                virtio-rng (entropy from the host's getrandom)\n"
+	      "  --console MODE       virtio-console: stdio, socket=PATH or none (default)\n"
 	      "  --api-sock PATH      serve the HTTP/JSON control API on this Unix socket\n"
 	      "  --log-level LEVEL    error, warn (default), info, debug\n"
 	      "  -h, --help           this text\n"
@@ -132,7 +137,8 @@ static int parse_cpus(const char *arg, struct vm_config *cfg)
 }
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL,
-       OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL, OPT_API_SOCK, OPT_MEM_BACKING };
+       OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL, OPT_API_SOCK, OPT_MEM_BACKING, OPT_DISK, OPT_RNG,
+       OPT_TRANSPORT, OPT_CONSOLE };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -145,6 +151,10 @@ static const struct option run_options[] = {
 	{ "boot-protocol", required_argument, NULL, OPT_BOOT_PROTOCOL },
 	{ "api-sock", required_argument, NULL, OPT_API_SOCK },
 	{ "mem-backing", required_argument, NULL, OPT_MEM_BACKING },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -169,6 +179,10 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 			return err_set(-EINVAL, "--api-sock needs a path");
 		cfg->api_sock = arg;
 		return 0;
+	case OPT_DISK: return devspec_parse_disk(arg, cfg);
+	case OPT_RNG: cfg->rng = true; return 0;
+	case OPT_TRANSPORT: return devspec_parse_transport(arg, cfg);
+	case OPT_CONSOLE: return devspec_parse_console(arg, cfg);
 	case 'h': *action = CLI_HELP; return 0;
 	case 'V': *action = CLI_VERSION; return 0;
 	default: return err_set(-EINVAL, "unknown option (see kite --help)");

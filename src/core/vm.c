@@ -193,7 +193,7 @@ static int vm_load_guest(struct vm *vm)
 	if (!ret) {
 		args.kernel = (struct x86_boot_image){ kernel.data, kernel.len };
 		args.initrd = (struct x86_boot_image){ initrd.data, initrd.len };
-		args.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "";
+		args.cmdline = vm->cmdline;
 		args.ram = vm->ram_layout;
 		args.protocol = vm->cfg.boot_protocol;
 		ret = x86_boot_load(&vm->as, &args, &vm->entry);
@@ -316,6 +316,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 		ret = irq_router_init(&vm->irq, vm->vm_fd, (uint32_t)kvm_max_irq_routes(vm->vm_fd));
 	if (!ret)
 		ret = vm_setup_devices(vm);
+	if (!ret)
+		ret = vm_setup_virtio(vm);
 	if (ret)
 		goto fail;
 	ret = vm_load_guest(vm);
@@ -324,6 +326,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 		goto fail;
 	}
 	ret = vm_create_vcpus(vm);
+	if (!ret)
+		ret = vm_start_virtio(vm);
 	if (ret)
 		goto fail;
 	*exit_status = KITE_EXIT_OK;
@@ -386,6 +390,7 @@ void vm_destroy(struct vm *vm)
 {
 	unsigned int i;
 
+	vm_destroy_virtio(vm);
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		if (vm->vcpus[i].run)
 			munmap(vm->vcpus[i].run, (size_t)vm->kvm.vcpu_mmap_size);

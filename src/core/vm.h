@@ -28,6 +28,8 @@
 #include "core/vm_control.h"
 #include "devices/legacy.h"
 #include "devices/serial.h"
+#include "devices/virtio/virtio_devs.h"
+#include "virtio/mmio.h"
 #include "kvm/kvm.h"
 
 #define VM_MEM_MIN	(4ULL << 20)
@@ -35,6 +37,11 @@
 #define VM_MEM_DEFAULT	(128ULL << 20)
 
 enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+enum virtio_transport_kind { VIRTIO_TRANSPORT_PCI, VIRTIO_TRANSPORT_MMIO };
+enum vm_console_mode { VM_CONSOLE_NONE, VM_CONSOLE_STDIO, VM_CONSOLE_SOCKET };
+
+#define VM_DISKS_MAX	8
+#define VM_VIRTIO_MAX	(VM_DISKS_MAX + 8)
 
 struct vm_config {
 	const char *kernel_path;
@@ -48,6 +55,13 @@ struct vm_config {
 	enum x86_boot_protocol boot_protocol;
 	const char *api_sock;		/* NULL: no control API */
 	struct guest_ram_backing mem_backing;	/* zeroed: memfd */
+	/* virtio devices */
+	enum virtio_transport_kind transport;
+	struct virtio_blk_config_in disks[VM_DISKS_MAX];
+	unsigned int nr_disks;
+	bool rng;
+	enum vm_console_mode console;
+	const char *console_path;	/* VM_CONSOLE_SOCKET */
 };
 
 struct vcpu {
@@ -93,6 +107,12 @@ struct vm {
 	struct device dev_serial, dev_i8042, dev_debug_exit, dev_acpi_pm;
 	struct vm_pause pause;
 
+	/* virtio devices (vm_virtio.c), in creation order */
+	struct virtio_dev *virtio[VM_VIRTIO_MAX];
+	struct virtio_mmio virtio_mmio[VM_VIRTIO_MAX];
+	unsigned int nr_virtio;
+	char *cmdline;			/* the user's command line + device announcements */
+
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, unfiltered */
 	unsigned int cpuid_cap;
 	struct x86_boot_entry entry;
@@ -127,6 +147,13 @@ int vm_dirty_log_start(struct vm *vm) KITE_WUR;
 void vm_dirty_log_stop(struct vm *vm);
 int vm_dirty_sync(struct vm *vm, int (*fn)(void *opaque, uint64_t pfn, uint64_t npages),
 		  void *opaque) KITE_WUR;
+
+/* virtio devices (vm_virtio.c) */
+int vm_setup_virtio(struct vm *vm) KITE_WUR;
+int vm_start_virtio(struct vm *vm) KITE_WUR;
+void vm_destroy_virtio(struct vm *vm);
+void vm_pause_virtio(struct vm *vm);
+void vm_resume_virtio(struct vm *vm);
 
 /* vCPU threads (vcpu.c) */
 void vcpu_park(struct vcpu *vcpu);

@@ -63,6 +63,7 @@ int vm_pause(struct vm *vm)
 	if (runstate_stopping(&vm->rs))
 		return err_set(-ESHUTDOWN, "the VM is shutting down");
 	serial_freeze(&vm->serial, true);
+	vm_pause_virtio(vm);		/* in-flight device I/O completes first */
 	return 0;
 }
 
@@ -73,6 +74,7 @@ int vm_resume(struct vm *vm)
 	if (runstate_stopping(&vm->rs))
 		return err_set(-ESHUTDOWN, "the VM is shutting down");
 	serial_freeze(&vm->serial, false);
+	vm_resume_virtio(vm);
 	pthread_mutex_lock(&p->lock);
 	__atomic_store_n(&p->requested, false, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&p->cond);

@@ -171,6 +171,26 @@ int kvm_vm_irqfd(int vm_fd, int fd, uint32_t gsi, int resample_fd)
 	return 0;
 }
 
+int kvm_vm_ioeventfd(int vm_fd, int fd, uint64_t addr, uint32_t len, bool pio,
+		     bool datamatch, uint64_t data, bool assign)
+{
+	struct kvm_ioeventfd e = { .datamatch = data, .addr = addr, .len = len, .fd = fd };
+	int ret;
+
+	if (pio)
+		e.flags |= KVM_IOEVENTFD_FLAG_PIO;
+	if (datamatch)
+		e.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+	if (!assign)
+		e.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+	ret = xioctl(vm_fd, KVM_IOEVENTFD, &e);
+	if (ret < 0)
+		return err_set(ret, "KVM_IOEVENTFD (%s 0x%llx/%u%s%s): %s", pio ? "port" : "MMIO",
+			       (unsigned long long)addr, len, datamatch ? ", datamatch" : "",
+			       assign ? "" : ", deassign", strerror(-ret));
+	return 0;
+}
+
 int kvm_vm_signal_msi(int vm_fd, uint64_t addr, uint32_t data)
 {
 	struct kvm_msi m = { .address_lo = (uint32_t)addr,

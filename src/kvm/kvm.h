@@ -8,6 +8,7 @@
 #ifndef KITE_KVM_KVM_H
 #define KITE_KVM_KVM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <linux/kvm.h>
@@ -40,6 +41,14 @@ int kvm_vm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing_entry *e,
 			   unsigned int nr) KITE_WUR;
 /* Bind eventfd @fd to @gsi; @resample_fd >= 0 for a level-triggered line. */
 int kvm_vm_irqfd(int vm_fd, int fd, uint32_t gsi, int resample_fd) KITE_WUR;
+/*
+ * Bind (@assign) or unbind eventfd @fd to guest writes of @len bytes (0: any
+ * length) at @addr on the port (@pio) or MMIO bus, optionally only when the
+ * written value equals @data (@datamatch).  Matching writes never exit to
+ * user space.
+ */
+int kvm_vm_ioeventfd(int vm_fd, int fd, uint64_t addr, uint32_t len, bool pio,
+		     bool datamatch, uint64_t data, bool assign) KITE_WUR;
 int kvm_vm_signal_msi(int vm_fd, uint64_t addr, uint32_t data) KITE_WUR;
 int kvm_max_irq_routes(int vm_fd);
 /* Fetch and clear KVM's dirty bitmap of memslot @slot (one bit per page). */

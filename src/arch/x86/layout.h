@@ -11,7 +11,11 @@
  *   0x0009_fc00  EBDA: MP table
  *   0x000e_0000  ACPI tables (RSDP first), up to 0x000f_ffff
  *   0x0010_0000  high memory: kernel, then free RAM; initrd at the top of low RAM
- *   0xc000_0000  MMIO hole (IOAPIC 0xfec0_0000, LAPIC 0xfee0_0000, devices)
+ *   0xc000_0000  MMIO hole:
+ *                  0xc000_0000 PCI 32-bit MMIO window (BARs), 256 MiB
+ *                  0xd000_0000 virtio-mmio devices, 4 KiB apart
+ *                  0xe000_0000 PCI ECAM (bus 0 only), 1 MiB
+ *                  0xfec0_0000 IOAPIC, 0xfee0_0000 LAPIC
  *   0x1_0000_0000 RAM above the hole, for guests larger than 3 GiB
  */
 #ifndef KITE_ARCH_X86_LAYOUT_H
@@ -42,6 +46,24 @@
 #define X86_MMIO_HOLE_END	0x100000000ULL
 #define X86_IOAPIC_ADDR		0xfec00000ULL
 #define X86_LAPIC_ADDR		0xfee00000ULL
+
+/* PCI: the host bridge's windows and its configuration space. */
+#define X86_PCI_MMIO_START	0xc0000000ULL
+#define X86_PCI_MMIO_SIZE	0x10000000ULL
+#define X86_PCI_ECAM_START	0xe0000000ULL
+#define X86_PCI_ECAM_SIZE	0x100000ULL	/* bus 0: 32 devices x 8 functions x 4 KiB */
+#define X86_PCI_CONFIG_ADDR	0xcf8		/* mechanism #1 */
+#define X86_PCI_CONFIG_DATA	0xcfc
+#define X86_PCI_INTX_GSI_BASE	16		/* INTA# of slot s -> GSI 16 + s % 8 (level) */
+#define X86_PCI_INTX_GSIS	8
+
+/* virtio-mmio: device i at X86_VIRTIO_MMIO_START + i * X86_VIRTIO_MMIO_STRIDE. */
+#define X86_VIRTIO_MMIO_START	0xd0000000ULL
+#define X86_VIRTIO_MMIO_STRIDE	0x1000ULL
+#define X86_VIRTIO_MMIO_SIZE	0x200ULL	/* registers + config, per device */
+#define X86_VIRTIO_MMIO_MAX	10		/* one ISA IRQ each (edge) */
+/* ISA IRQs free for virtio-mmio devices (not the PIT, keyboard, COM1, RTC). */
+#define X86_VIRTIO_MMIO_IRQS	{ 5, 6, 7, 9, 10, 11, 12, 13, 14, 15 }
 
 /* Guest RAM: [0, low_end) and [4 GiB, 4 GiB + high_size). */
 struct x86_ram_layout {

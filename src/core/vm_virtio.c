@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vm_virtio.c - the VM's virtio devices: created from the configuration,
+ * put on their transport, registered in the device model, announced to the
+ * guest, started, paused with the VM and torn down.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86/layout.h"
+#include "core/log.h"
+#include "core/vm.h"
+
+static const uint8_t virtio_mmio_irqs[] = X86_VIRTIO_MMIO_IRQS;
+
+/* Put @vd on the configured transport and register it in the device model. */
+static int vm_virtio_attach(struct vm *vm, struct virtio_dev *vd)
+{
+	unsigned int i = vm->nr_virtio;
+	int ret;
+
+	if (i >= VM_VIRTIO_MAX || i >= X86_VIRTIO_MMIO_MAX) {
+		virtio_dev_destroy(vd);
+		return err_set(-ENOSPC, "too many virtio devices (at most %d)", X86_VIRTIO_MMIO_MAX);
+	}
+	vm->virtio[i] = vd;
+	vm->nr_virtio++;
+	if (vm->cfg.transport == VIRTIO_TRANSPORT_PCI)
+		return err_set(-ENOSYS, "--transport pci is not available yet; use --transport mmio");
+	ret = virtio_mmio_attach(&vm->virtio_mmio[i], vd, &vm->mmio,
+				 X86_VIRTIO_MMIO_START + i * X86_VIRTIO_MMIO_STRIDE,
+				 (struct irq_line){ .vm_fd = vm->vm_fd,
+						    .gsi = virtio_mmio_irqs[i] },
+				 vm->vm_fd);
+	if (!ret)
+		ret = virtio_mmio_cmdline(&vm->virtio_mmio[i], vm->cmdline, X86_CMDLINE_MAX);
+	if (ret == -ENOSPC)
+		ret = err_set(-ENOSPC, "the kernel command line is too long for the device list");
+	if (!ret)
+		ret = dev_register(&vm->devices, &vd->dev);
+	return ret;
+}
+
+int vm_setup_virtio(struct vm *vm)
+{
+	struct virtio_dev *vd;
+	unsigned int i;
+	int ret = 0;
+
+	vm->cmdline = calloc(1, X86_CMDLINE_MAX);
+	if (!vm->cmdline)
+		return err_set(-ENOMEM, "out of memory");
+	if (strlen(vm->cfg.cmdline) >= X86_CMDLINE_MAX)
+		return err_set(-EINVAL, "--cmdline is longer than %llu bytes",
+			       (unsigned long long)X86_CMDLINE_MAX - 1);
+	strcpy(vm->cmdline, vm->cfg.cmdline);
+	for (i = 0; !ret && i < vm->cfg.nr_disks; i++) {
+		ret = virtio_blk_create(&vm->cfg.disks[i], &vm->as, &vd);
+		if (!ret)
+			ret = vm_virtio_attach(vm, vd);
+	}
+	if (!ret && vm->cfg.rng) {
+		ret = virtio_rng_create("rng0", &vm->as, &vd);
+		if (!ret)
+			ret = vm_virtio_attach(vm, vd);
+	}
+	return ret;
+}
+
+int vm_start_virtio(struct vm *vm)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < vm->nr_virtio; i++) {
+		ret = virtio_dev_start(vm->virtio[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void vm_destroy_virtio(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = vm->nr_virtio; i-- > 0;) {
+		if (vm->cfg.transport == VIRTIO_TRANSPORT_MMIO)
+			virtio_mmio_detach(&vm->virtio_mmio[i]);
+		virtio_dev_destroy(vm->virtio[i]);
+		vm->virtio[i] = NULL;
+	}
+	vm->nr_virtio = 0;
+	free(vm->cmdline);
+	vm->cmdline = NULL;
+}
+
+void vm_pause_virtio(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_virtio; i++)
+		virtio_dev_pause(vm->virtio[i]);
+}
+
+void vm_resume_virtio(struct vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_virtio; i++)
+		virtio_dev_resume(vm->virtio[i]);
+}
