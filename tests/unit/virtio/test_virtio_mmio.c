@@ -97,6 +97,8 @@ static uint32_t rig_driver_init(struct rig *r, uint64_t extra_features)
 	wr32(r, VMMIO_DRV_FEATURES, (uint32_t)extra_features);
 	wr32(r, VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			      VIRTIO_STATUS_FEATURES_OK);
+	r->avail_idx = 0;
+	memset(r->ram + DESC, 0, 0x3000);	/* fresh rings before DRIVER_OK */
 	wr32(r, VMMIO_QUEUE_SEL, 0);
 	wr32(r, VMMIO_QUEUE_NUM, QSZ);
 	wr32(r, VMMIO_QUEUE_DESC_LO, (uint32_t)DESC);
@@ -105,8 +107,6 @@ static uint32_t rig_driver_init(struct rig *r, uint64_t extra_features)
 	wr32(r, VMMIO_QUEUE_READY, 1);
 	wr32(r, VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			      VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	r->avail_idx = 0;
-	memset(r->ram + DESC, 0, 0x3000);
 	return rd32(r, VMMIO_STATUS);
 }
 
