@@ -172,7 +172,7 @@ static int vm_setup_devices(struct vm *vm)
 
 static int vm_load_guest(struct vm *vm)
 {
-	struct x86_acpi_config acpi = { .ncpus = vm->cfg.ncpus };
+	struct x86_acpi_config acpi = { .ncpus = vm->cfg.ncpus, .pci = vm->has_pci };
 	struct mapped_file kernel, initrd = { 0 };
 	struct x86_boot_args args;
 	int ret;

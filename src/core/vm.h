@@ -29,7 +29,9 @@
 #include "devices/legacy.h"
 #include "devices/serial.h"
 #include "devices/virtio/virtio_devs.h"
+#include "pci/pci.h"
 #include "virtio/mmio.h"
+#include "virtio/virtio_pci.h"
 #include "kvm/kvm.h"
 
 #define VM_MEM_MIN	(4ULL << 20)
@@ -109,7 +111,10 @@ struct vm {
 
 	/* virtio devices (vm_virtio.c), in creation order */
 	struct virtio_dev *virtio[VM_VIRTIO_MAX];
-	struct virtio_mmio virtio_mmio[VM_VIRTIO_MAX];
+	struct virtio_mmio virtio_mmio[VM_VIRTIO_MAX];	/* --transport mmio */
+	struct virtio_pci *virtio_pci[VM_VIRTIO_MAX];	/* --transport pci */
+	struct pci_bus pci;
+	bool has_pci;
 	unsigned int nr_virtio;
 	char *cmdline;			/* the user's command line + device announcements */
 

@@ -15,20 +15,37 @@
 
 static const uint8_t virtio_mmio_irqs[] = X86_VIRTIO_MMIO_IRQS;
 
+/* PCI: slot i + 1 (00:00.0 is the host bridge); no command-line words. */
+static int vm_virtio_attach_pci(struct vm *vm, unsigned int i, struct virtio_dev *vd)
+{
+	struct virtio_pci *vp = calloc(1, sizeof(*vp));
+	int ret;
+
+	if (!vp)
+		return err_set(-ENOMEM, "out of memory");
+	vm->virtio_pci[i] = vp;
+	ret = virtio_pci_attach(vp, vd, &vm->pci, i + 1);
+	return ret ? ret : dev_register(&vm->devices, &vd->dev);
+}
+
 /* Put @vd on the configured transport and register it in the device model. */
 static int vm_virtio_attach(struct vm *vm, struct virtio_dev *vd)
 {
 	unsigned int i = vm->nr_virtio;
 	int ret;
 
-	if (i >= VM_VIRTIO_MAX || i >= X86_VIRTIO_MMIO_MAX) {
+	if (i >= VM_VIRTIO_MAX || (vm->cfg.transport == VIRTIO_TRANSPORT_MMIO &&
+				   i >= X86_VIRTIO_MMIO_MAX)) {
 		virtio_dev_destroy(vd);
-		return err_set(-ENOSPC, "too many virtio devices (at most %d)", X86_VIRTIO_MMIO_MAX);
+		return err_set(-ENOSPC, "too many virtio devices (at most %d on %s)",
+			       vm->cfg.transport == VIRTIO_TRANSPORT_MMIO ? X86_VIRTIO_MMIO_MAX :
+			       VM_VIRTIO_MAX, vm->cfg.transport == VIRTIO_TRANSPORT_MMIO ?
+			       "virtio-mmio" : "PCI");
 	}
 	vm->virtio[i] = vd;
 	vm->nr_virtio++;
 	if (vm->cfg.transport == VIRTIO_TRANSPORT_PCI)
-		return err_set(-ENOSYS, "--transport pci is not available yet; use --transport mmio");
+		return vm_virtio_attach_pci(vm, i, vd);
 	ret = virtio_mmio_attach(&vm->virtio_mmio[i], vd, &vm->mmio,
 				 X86_VIRTIO_MMIO_START + i * X86_VIRTIO_MMIO_STRIDE,
 				 (struct irq_line){ .vm_fd = vm->vm_fd,
@@ -48,7 +65,15 @@ int vm_setup_virtio(struct vm *vm)
 	struct virtio_dev *vd;
 	unsigned int i;
 	int ret = 0;
+	bool any = vm->cfg.nr_disks || vm->cfg.rng || vm->cfg.console != VM_CONSOLE_NONE;
 
+	/* A PCI host bridge only when there is something to put behind it. */
+	if (vm->cfg.transport == VIRTIO_TRANSPORT_PCI && any) {
+		ret = pci_bus_init(&vm->pci, &vm->pio, &vm->mmio, &vm->irq, vm->vm_fd);
+		if (ret)
+			return ret;
+		vm->has_pci = true;
+	}
 	vm->cmdline = calloc(1, X86_CMDLINE_MAX);
 	if (!vm->cmdline)
 		return err_set(-ENOMEM, "out of memory");
@@ -87,12 +112,25 @@ void vm_destroy_virtio(struct vm *vm)
 	unsigned int i;
 
 	for (i = vm->nr_virtio; i-- > 0;) {
-		if (vm->cfg.transport == VIRTIO_TRANSPORT_MMIO)
+		struct virtio_pci *vp = vm->virtio_pci[i];
+
+		virtio_dev_stop(vm->virtio[i]);
+		if (vp)
+			virtio_pci_detach(vp);	/* needs the kick fds still open */
+		else
 			virtio_mmio_detach(&vm->virtio_mmio[i]);
 		virtio_dev_destroy(vm->virtio[i]);
+		if (vp) {
+			virtio_pci_release(vp);
+			free(vp);
+		}
+		vm->virtio_pci[i] = NULL;
 		vm->virtio[i] = NULL;
 	}
 	vm->nr_virtio = 0;
+	if (vm->has_pci)
+		pci_bus_destroy(&vm->pci);
+	vm->has_pci = false;
 	free(vm->cmdline);
 	vm->cmdline = NULL;
 }

@@ -134,6 +134,21 @@ int virtio_dev_watch(struct virtio_dev *vd, int fd, virtio_watch_fn fn, void *op
 	return 0;
 }
 
+int virtio_dev_watch_enable(struct virtio_dev *vd, int fd, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+	unsigned int i;
+
+	for (i = 0; i < vd->nr_watch && vd->watch[i].fd != fd; i++)
+		;
+	if (i == vd->nr_watch)
+		return err_set(-ENOENT, "%s: fd %d is not watched", vd->dev.id, fd);
+	ev.data.u64 = EV_TAG(EV_WATCH, i);
+	if (epoll_ctl(vd->epoll_fd, EPOLL_CTL_MOD, fd, &ev))
+		return err_set(-errno, "%s: epoll_ctl: %s", vd->dev.id, strerror(errno));
+	return 0;
+}
+
 /* ---- NEEDS_RESET ---- */
 
 void virtio_dev_fail(struct virtio_dev *vd, const char *fmt, ...)
@@ -163,6 +178,7 @@ void virtio_dev_fail(struct virtio_dev *vd, const char *fmt, ...)
 int virtio_pop(struct virtio_dev *vd, unsigned int q, struct vq_elem *e)
 {
 	struct virtqueue *vq = &vd->queues[q].vq;
+	unsigned int i;
 	int ret;
 
 	if (vd->failed || !vd->active || !vq->ready)
@@ -172,7 +188,18 @@ int virtio_pop(struct virtio_dev *vd, unsigned int q, struct vq_elem *e)
 		virtio_dev_fail(vd, "queue %u: %s", q, vq->err);
 		return 0;
 	}
-	return ret > 0 ? 1 : 0;
+	if (ret <= 0)
+		return 0;
+	/* Every buffer wholly in guest RAM (not a hole, not MMIO): checked
+	 * once here, so no device ever starts on a chain it cannot finish. */
+	for (i = 0; i < (unsigned int)e->nr_out + e->nr_in; i++) {
+		if (!as_range_mapped(vd->as, e->segs[i].gpa, e->segs[i].len)) {
+			virtio_dev_fail(vd, "queue %u: buffer [0x%" PRIx64 ", +0x%x) is not in guest RAM",
+					q, e->segs[i].gpa, e->segs[i].len);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 void virtio_push(struct virtio_dev *vd, unsigned int q, const struct vq_elem *e,
@@ -422,10 +449,8 @@ static void virtio_post(struct virtio_dev *vd)
 	eventfd_signal(vd->ctl_fd);
 }
 
-void virtio_dev_destroy(struct virtio_dev *vd)
+void virtio_dev_stop(struct virtio_dev *vd)
 {
-	unsigned int i;
-
 	if (vd->thread_started) {
 		virtio_lock(vd);
 		vd->stop = true;
@@ -435,6 +460,13 @@ void virtio_dev_destroy(struct virtio_dev *vd)
 		pthread_join(vd->thread, NULL);
 		vd->thread_started = false;
 	}
+}
+
+void virtio_dev_destroy(struct virtio_dev *vd)
+{
+	unsigned int i;
+
+	virtio_dev_stop(vd);
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		if (vd->queues[i].kick_fd >= 0)
 			close(vd->queues[i].kick_fd);

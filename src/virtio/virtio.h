@@ -178,6 +178,9 @@ int virtio_dev_init(struct virtio_dev *vd, const struct virtio_dev_ops *ops,
 		    uint16_t queue_max, uint64_t features, uint32_t config_len) KITE_WUR;
 /* Start the I/O thread (before the vCPUs run). */
 int virtio_dev_start(struct virtio_dev *vd) KITE_WUR;
+/* Stop and join the I/O thread (idempotent): call before detaching the
+ * transport, so that no interrupt or kick races with the teardown. */
+void virtio_dev_stop(struct virtio_dev *vd);
 /* Stop the thread, call ops->destroy, close fds.  Safe on a half-built device. */
 void virtio_dev_destroy(struct virtio_dev *vd);
 
@@ -187,6 +190,16 @@ void virtio_dev_resume(struct virtio_dev *vd);
 
 /* Let the I/O thread poll @fd (EPOLLIN) and call @fn; -ENOSPC beyond VIRTIO_MAX_WATCH. */
 int virtio_dev_watch(struct virtio_dev *vd, int fd, virtio_watch_fn fn, void *opaque) KITE_WUR;
+/*
+ * Turn polling of a watched @fd on or off (EPOLL_CTL_MOD; off keeps its
+ * slot).  Watches are level-triggered and their callbacks run only while
+ * the device is active and not failed, so a device whose fd can be
+ * readable while it has nothing to do with it (a tap with packets queued
+ * but no rx buffers, an inactive or failed device) turns it off and back
+ * on.  Off still reports EPOLLERR/EPOLLHUP (epoll always does).  I/O
+ * thread, or before virtio_dev_start().  -ENOENT if @fd is not watched.
+ */
+int virtio_dev_watch_enable(struct virtio_dev *vd, int fd, bool on) KITE_WUR;
 
 /* ---- for devices (I/O thread) ---- */
 /* The guest broke the rules: log, NEEDS_RESET, config interrupt, stop. */

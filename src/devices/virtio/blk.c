@@ -45,6 +45,7 @@
 #define VBLK_S_OK		0
 #define VBLK_S_IOERR		1
 #define VBLK_S_UNSUPP		2
+#define VBLK_S_FAULT		0xff	/* internal: a buffer is not in guest RAM */
 
 #define VBLK_QUEUE_SIZE		256
 #define VBLK_SEG_MAX		(VQ_MAX_SEGS - 2)	/* header and status take two */
@@ -150,16 +151,19 @@ static bool blk_submit_rw(struct virtio_blk *b, struct blk_req *r, struct vq_cur
 	struct io_uring_sqe *sqe;
 	int n;
 
-	if (blk_check_range(b, sector, r->len) || (r->len & 511)) {
-		blk_complete(b, r, VBLK_S_IOERR, 0);
-		return false;
-	}
 	if (!r->len) {
 		blk_complete(b, r, VBLK_S_OK, 0);
 		return false;
 	}
 	n = vq_cursor_iov(c, r->len, r->iov, VQ_MAX_SEGS);
-	if (n < 0) {
+	if (n == -EFAULT || n == -EMSGSIZE) {
+		/* Buffers outside guest RAM (or in MMIO): the driver broke the rules. */
+		r->busy = false;
+		virtio_dev_fail(&b->vd, "block data buffer of %" PRIu64 " bytes is not in guest RAM",
+				r->len);
+		return false;
+	}
+	if (n < 0 || blk_check_range(b, sector, r->len) || (r->len & 511)) {
 		blk_complete(b, r, VBLK_S_IOERR, 0);
 		return false;
 	}
@@ -206,7 +210,7 @@ static uint8_t blk_do_zero(struct virtio_blk *b, struct blk_req *r, struct vq_cu
 		int mode;
 
 		if (vq_read(c, seg, sizeof(seg)))
-			return VBLK_S_IOERR;
+			return VBLK_S_FAULT;
 		for (j = 0; j < 8; j++)
 			sector |= (uint64_t)seg[j] << (8 * j);
 		for (j = 0; j < 4; j++)
@@ -237,7 +241,7 @@ static uint8_t blk_do_get_id(struct virtio_blk *b, struct blk_req *r, uint32_t *
 	memcpy(id, b->vd.dev.id, strnlen(b->vd.dev.id, VBLK_ID_BYTES));
 	vq_writer_init(&c, &b->vd.queues[r->q].vq, &r->elem);
 	if (vq_write(&c, id, n))
-		return VBLK_S_IOERR;
+		return VBLK_S_FAULT;
 	*written = (uint32_t)n;
 	return VBLK_S_OK;
 }
@@ -286,6 +290,11 @@ static bool blk_start(struct virtio_blk *b, struct blk_req *r)
 	default:
 		status = VBLK_S_UNSUPP;
 		break;
+	}
+	if (status == VBLK_S_FAULT) {
+		r->busy = false;
+		virtio_dev_fail(&b->vd, "block request buffer is not in guest RAM");
+		return false;
 	}
 	blk_complete(b, r, status, written);
 	return false;

@@ -103,3 +103,37 @@ int ioapic_route_isa_irq(unsigned int irq, unsigned int vector, uint32_t dest)
 	ioapic_write(base, 0x10 + 2 * (gsi - gsi_base), lo);
 	return (int)gsi;
 }
+
+int ioapic_route_gsi(unsigned int gsi, uint32_t lo, uint32_t dest)
+{
+	const struct acpi_info *a = acpi_get();
+	uint64_t bases[4];
+	uint32_t gbase[4];
+	unsigned int n = 0, i;
+
+	if (a && a->madt && a->nioapics) {
+		for (i = 0; i < a->nioapics && i < 4; i++) {
+			bases[n] = a->ioapics[i].addr;
+			gbase[n++] = a->ioapics[i].gsi_base;
+		}
+	} else {
+		uint32_t ver0 = ioapic_read(IOAPIC_DEFAULT_BASE, 1);
+
+		bases[n] = IOAPIC_DEFAULT_BASE;
+		gbase[n++] = 0;
+		if (ver0 != 0xffffffff && ioapic_read(0xfec10000, 1) != 0xffffffff) {
+			bases[n] = 0xfec10000;
+			gbase[n++] = ((ver0 >> 16) & 0xff) + 1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t max = (ioapic_read(bases[i], 1) >> 16) & 0xff;
+
+		if (gsi < gbase[i] || gsi > gbase[i] + max)
+			continue;
+		ioapic_write(bases[i], 0x10 + 2 * (gsi - gbase[i]) + 1, dest << 24);
+		ioapic_write(bases[i], 0x10 + 2 * (gsi - gbase[i]), lo & ~(1u << 16));
+		return (int)gsi;
+	}
+	return -1;
+}

@@ -33,5 +33,10 @@ void ioapic_write(uint64_t base, uint32_t reg, uint32_t v);
 /* Route ISA IRQ @irq (through the MADT's overrides and IOAPIC list) to
  * @vector on APIC @dest: fixed, physical, unmasked.  Returns the GSI or -1. */
 int ioapic_route_isa_irq(unsigned int irq, unsigned int vector, uint32_t dest);
+/* Program the redirection entry of GSI @gsi: low dword @lo (vector, bit 13
+ * active low, bit 15 level), destination APIC @dest, unmasked.  IOAPICs from
+ * the MADT; without one, 0xfec00000 (GSI 0-) and, if it answers, 0xfec10000
+ * (GSI 24-, QEMU microvm's second IOAPIC).  Returns the GSI or -1. */
+int ioapic_route_gsi(unsigned int gsi, uint32_t lo, uint32_t dest);
 
 #endif

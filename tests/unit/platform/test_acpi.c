@@ -2,6 +2,9 @@
 /* Unit tests of the ACPI tables, walked from the RSDP as a guest would. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "arch/x86/layout.h"
 #include "arch/x86/platform/platform.h"
@@ -256,11 +259,150 @@ static void corrupted_byte_fails_the_checksum(void)
 	guest_ram_free(&g);
 }
 
+static int contains(const uint8_t *t, uint32_t len, const void *what, size_t n)
+{
+	for (uint32_t off = 36; off + n <= len; off++)
+		if (!memcmp(t + off, what, n))
+			return 1;
+	return 0;
+}
+
+/* The tables of a VM with a PCI bus: XSDT -> FACP, APIC, MCFG. */
+struct pci_seen {
+	const uint8_t *xsdt, *mcfg, *dsdt;
+};
+
+static void walk_pci_tables(const uint8_t *mem, struct pci_seen *p)
+{
+	uint32_t rsdp = find_rsdp(mem);
+	const uint8_t *fadt;
+
+	memset(p, 0, sizeof(*p));
+	CHECK(rsdp);
+	p->xsdt = table_at(mem, rd64(mem + rsdp + 24), "XSDT");
+	CHECK(p->xsdt);
+	CHECK_EQ(rd32(p->xsdt + 4), 36 + 3 * 8);
+	fadt = table_at(mem, rd64(p->xsdt + 36), "FACP");
+	CHECK(fadt);
+	CHECK(table_at(mem, rd64(p->xsdt + 44), "APIC"));
+	p->mcfg = table_at(mem, rd64(p->xsdt + 52), "MCFG");
+	p->dsdt = table_at(mem, rd64(fadt + 140), "DSDT");
+}
+
+static void pci_bus_adds_a_checksummed_mcfg_for_ecam_bus_0(void)
+{
+	struct x86_acpi_config cfg = { .ncpus = 2, .pci = true };
+	struct guest_ram g;
+	struct pci_seen p;
+
+	guest_ram_init(&g, GUEST_RAM_SIZE);
+	CHECK_EQ(x86_acpi_write(&g.as, &cfg, NULL), 0);
+	walk_pci_tables(g.mem, &p);
+	CHECK(p.mcfg);				/* table_at checked the checksum */
+	CHECK_EQ(rd32(p.mcfg + 4), 44 + 16);
+	CHECK_EQ(p.mcfg[8], 1);			/* revision */
+	CHECK_EQ(rd64(p.mcfg + 44), X86_PCI_ECAM_START);
+	CHECK_EQ(rd16(p.mcfg + 52), 0);		/* segment */
+	CHECK_EQ(p.mcfg[54], 0);		/* buses 0..0 */
+	CHECK_EQ(p.mcfg[55], 0);
+	guest_ram_free(&g);
+}
+
+static void pci_bus_puts_a_host_bridge_in_the_dsdt(void)
+{
+	static const uint8_t pnp0a08[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x08 };
+	static const uint8_t pnp0a03[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+	static const uint8_t prt_slot3[] = { 0x0c, 0xff, 0xff, 0x03, 0x00, 0x00, 0x00,
+					     0x0a, 16 + 3 };
+	struct x86_acpi_config cfg = { .ncpus = 1, .pci = true };
+	struct guest_ram g;
+	struct pci_seen p;
+	uint32_t len;
+
+	guest_ram_init(&g, GUEST_RAM_SIZE);
+	CHECK_EQ(x86_acpi_write(&g.as, &cfg, NULL), 0);
+	walk_pci_tables(g.mem, &p);
+	CHECK(p.dsdt);
+	len = rd32(p.dsdt + 4);
+	check_dsdt_has_s5(p.dsdt);
+	CHECK(contains(p.dsdt, len, "PCI0", 4));
+	CHECK(contains(p.dsdt, len, "_PRT", 4));
+	CHECK(contains(p.dsdt, len, "PRES", 4));
+	CHECK(contains(p.dsdt, len, pnp0a08, sizeof(pnp0a08)));
+	CHECK(contains(p.dsdt, len, pnp0a03, sizeof(pnp0a03)));
+	CHECK(contains(p.dsdt, len, prt_slot3, sizeof(prt_slot3)));
+	guest_ram_free(&g);
+}
+
+static void no_pci_means_no_mcfg_and_no_host_bridge(void)
+{
+	struct x86_acpi_config cfg = { .ncpus = 2 };
+	struct guest_ram g;
+	struct acpi_seen w;
+
+	guest_ram_init(&g, GUEST_RAM_SIZE);
+	CHECK_EQ(x86_acpi_write(&g.as, &cfg, NULL), 0);
+	walk_tables(g.mem, &w);			/* XSDT: FACP and APIC only */
+	CHECK(w.dsdt);
+	CHECK(!contains(w.dsdt, rd32(w.dsdt + 4), "PCI0", 4));
+	guest_ram_free(&g);
+}
+
+/* Write @len bytes of @t to @dir/@name. */
+static int write_file(const char *dir, const char *name, const uint8_t *t, uint32_t len)
+{
+	char path[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	n = fwrite(t, 1, len, f);
+	return fclose(f) == 0 && n == len ? 0 : -1;
+}
+
+/* iasl -d must disassemble the DSDT and the disassembly must compile again. */
+static void dsdt_with_pci_round_trips_through_iasl(void)
+{
+	struct x86_acpi_config cfg = { .ncpus = 2, .pci = true };
+	char dir[] = "/tmp/kite-acpi-XXXXXX", cmd[512];
+	struct guest_ram g;
+	struct pci_seen p;
+	int rc = -1;
+
+	if (system("command -v iasl >/dev/null 2>&1") != 0)
+		SKIP("iasl not installed");
+	CHECK(mkdtemp(dir) != NULL);
+	guest_ram_init(&g, GUEST_RAM_SIZE);
+	CHECK_EQ(x86_acpi_write(&g.as, &cfg, NULL), 0);
+	walk_pci_tables(g.mem, &p);
+	if (p.dsdt && p.mcfg &&
+	    !write_file(dir, "dsdt.dat", p.dsdt, rd32(p.dsdt + 4)) &&
+	    !write_file(dir, "mcfg.dat", p.mcfg, rd32(p.mcfg + 4))) {
+		snprintf(cmd, sizeof(cmd),
+			 "cd %s && iasl -d dsdt.dat mcfg.dat >log 2>&1 && "
+			 "grep -q PNP0A08 dsdt.dsl && grep -q _PRT dsdt.dsl && "
+			 "iasl -tc dsdt.dsl >>log 2>&1", dir);
+		rc = system(cmd);
+	}
+	guest_ram_free(&g);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	CHECK_EQ(rc, 0);
+}
+
 int main(void)
 {
 	RUN(tables_walk_from_rsdp_with_valid_checksums);
 	RUN(bad_ncpus_returns_einval);
 	RUN(unmapped_area_returns_efault_with_message);
 	RUN(corrupted_byte_fails_the_checksum);
+	RUN(pci_bus_adds_a_checksummed_mcfg_for_ecam_bus_0);
+	RUN(pci_bus_puts_a_host_bridge_in_the_dsdt);
+	RUN(no_pci_means_no_mcfg_and_no_host_bridge);
+	RUN(dsdt_with_pci_round_trips_through_iasl);
 	return harness_done();
 }

@@ -77,6 +77,7 @@ static int rig_init(struct rig *r, struct virtio_dev *vd)
 
 static void rig_destroy(struct rig *r)
 {
+	virtio_dev_stop(r->vd);
 	virtio_mmio_detach(&r->m);
 	virtio_dev_destroy(r->vd);
 	bus_destroy(&r->mmio);
@@ -125,15 +126,15 @@ static void set_desc(struct rig *r, unsigned int i, uint64_t addr, uint32_t len,
 static int submit_wait(struct rig *r, uint16_t head, uint16_t want_used)
 {
 	uint16_t *avail = (uint16_t *)(r->ram + AVAIL);
-	volatile uint16_t *used_idx = (uint16_t *)(r->ram + USED + 2);
+	uint16_t *used_idx = (uint16_t *)(r->ram + USED + 2);
 	int i;
 
 	avail[2 + r->avail_idx % QSZ] = head;
 	__atomic_store_n(&avail[1], ++r->avail_idx, __ATOMIC_RELEASE);
 	wr32(r, VMMIO_QUEUE_NOTIFY, 0);
-	for (i = 0; i < 2000 && *used_idx != want_used; i++)
+	for (i = 0; i < 2000 && __atomic_load_n(used_idx, __ATOMIC_ACQUIRE) != want_used; i++)
 		sleep_ms(1);
-	return *used_idx == want_used ? 0 : -1;
+	return __atomic_load_n(used_idx, __ATOMIC_ACQUIRE) == want_used ? 0 : -1;
 }
 
 static uint32_t used_len(struct rig *r, unsigned int i)
@@ -206,7 +207,7 @@ static void test_rng_fills_a_buffer_and_interrupts(void)
 	for (i = 0; i < 256; i++)
 		nonzero += r.ram[BUF + i] != 0;
 	CHECK(nonzero > 200);
-	CHECK(r.m.irq.raised >= 1);
+	CHECK(__atomic_load_n(&r.m.irq.raised, __ATOMIC_RELAXED) >= 1);
 	CHECK_EQ(rd32(&r, VMMIO_INT_STATUS) & VIRTIO_ISR_QUEUE, VIRTIO_ISR_QUEUE);
 	wr32(&r, VMMIO_INT_ACK, VIRTIO_ISR_QUEUE);
 	CHECK_EQ(rd32(&r, VMMIO_INT_STATUS), 0);

@@ -167,7 +167,7 @@ static void split_put(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
 static void split_set_avail_idx(uint16_t idx)
 {
 	T.avail_idx = idx;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__asm__ __volatile__("mfence" ::: "memory");	/* TSan refuses atomic_thread_fence */
 	w16(AVAIL_GPA + 2, idx);
 }
 
@@ -253,7 +253,7 @@ static void packed_chain(const struct tdesc *ds, unsigned int n, uint16_t id)
 			wrap = !wrap;
 		}
 	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__asm__ __volatile__("mfence" ::: "memory");	/* TSan refuses atomic_thread_fence */
 	w16(DESC_GPA + 16ULL * head + 14, head_flags);
 	T.pnext = i;
 	T.pwrap = wrap;

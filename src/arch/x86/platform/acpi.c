@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * acpi.c - the ACPI tables: RSDP, XSDT, FADT, DSDT, MADT.
+ * acpi.c - the ACPI tables: RSDP, XSDT, FADT, DSDT, MADT, MCFG (with PCI).
  *
  * Layout in [X86_ACPI_START, X86_ACPI_END), each table 16-byte aligned:
- * RSDP (at X86_ACPI_START, where the guest scans), DSDT, FADT, MADT, XSDT.
+ * RSDP (at X86_ACPI_START, where the guest scans), DSDT, FADT, MADT, [MCFG],
+ * XSDT.
  * With X86_MAX_CPUS vCPUs this is about 2.6 KiB of the 128 KiB area.
  *
  * Choices (ACPI 6.3):
@@ -14,6 +15,12 @@
  * - IAPC_BOOT_ARCH = LEGACY_DEVICES | 8042 | VGA_NOT_PRESENT: kite is a PC
  *   with COM1 and an i8042 (Linux skips probing the i8042 without the flag)
  *   and no VGA.  CMOS_RTC_NOT_PRESENT is left clear.
+ * - With a PCI host bridge (cfg->pci): an MCFG for the ECAM window (bus 0)
+ *   and, in the DSDT, \_SB.PCI0 (PNP0A08/PNP0A03, segment 0, bus 0, _CRS
+ *   with the config ports and the 32-bit MMIO window, _PRT: INTA# of slot s
+ *   -> GSI 16 + s % 8, level, active low by default) plus \_SB.PRES, a
+ *   PNP0C02 motherboard resource reserving the ECAM range (Linux uses ECAM
+ *   only when it is reserved).  No I/O window: kite has no I/O BARs.
  * - MADT revision 5 with FADT 6.3: local APIC flags have "online capable";
  *   every vCPU is simply enabled.  One Interrupt Source Override, ISA IRQ 0
  *   -> GSI 2.  No IRQ 9 (SCI) override: a hardware-reduced machine has no
@@ -37,11 +44,23 @@
 #define ACPI_MADT_REVISION	5	/* ACPI 6.3 */
 #define ACPI_DSDT_REVISION	2	/* 64-bit AML integers */
 #define ACPI_XSDT_REVISION	1
+#define ACPI_MCFG_REVISION	1
+#define ACPI_XSDT_MAX		3	/* FADT, MADT, MCFG */
 
 /* AML opcodes (ACPI 6.3, section 20). */
+#define AML_ZERO_OP		0x00
+#define AML_ONE_OP		0x01
 #define AML_NAME_OP		0x08
 #define AML_BYTE_PREFIX		0x0a
+#define AML_WORD_PREFIX		0x0b
+#define AML_DWORD_PREFIX	0x0c
+#define AML_QWORD_PREFIX	0x0e
+#define AML_SCOPE_OP		0x10
+#define AML_BUFFER_OP		0x11
 #define AML_PACKAGE_OP		0x12
+#define AML_EXT_OP_PREFIX	0x5b
+#define AML_DEVICE_OP		0x82	/* after AML_EXT_OP_PREFIX */
+#define AML_ROOT_CHAR		0x5c	/* '\\' */
 
 /* Name(_S5_, Package() { SLP_TYPa, SLP_TYPb }) */
 static const uint8_t dsdt_aml[] = {
@@ -52,6 +71,235 @@ static const uint8_t dsdt_aml[] = {
 	AML_BYTE_PREFIX, X86_PM_SLP_TYP_S5,
 	AML_BYTE_PREFIX, X86_PM_SLP_TYP_S5,
 };
+
+/* ---- a small AML writer for the PCI host bridge ---- */
+
+#define AML_MAX		1024
+#define ACPI_PCI_SLOTS	32
+
+struct aml {
+	uint8_t b[AML_MAX];
+	size_t len;
+	bool overflow;
+};
+
+static void aml_put(struct aml *a, const void *p, size_t n)
+{
+	if (n > AML_MAX - a->len) {
+		a->overflow = true;
+		return;
+	}
+	memcpy(a->b + a->len, p, n);
+	a->len += n;
+}
+
+static void aml_u8(struct aml *a, uint8_t v)
+{
+	aml_put(a, &v, 1);
+}
+
+/* An integer in its shortest encoding. */
+static void aml_int(struct aml *a, uint64_t v)
+{
+	uint8_t prefix = AML_QWORD_PREFIX;
+	size_t n = 8;
+
+	if (v <= 1) {
+		aml_u8(a, v ? AML_ONE_OP : AML_ZERO_OP);
+		return;
+	}
+	if (v <= 0xff) {
+		prefix = AML_BYTE_PREFIX;
+		n = 1;
+	} else if (v <= 0xffff) {
+		prefix = AML_WORD_PREFIX;
+		n = 2;
+	} else if (v <= 0xffffffff) {
+		prefix = AML_DWORD_PREFIX;
+		n = 4;
+	}
+	aml_u8(a, prefix);
+	aml_put(a, &v, n);	/* x86: little-endian */
+}
+
+/* EisaId("PNP0A08"): three 5-bit letters and four hex digits, big-endian. */
+static void aml_eisaid(struct aml *a, const char *id)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	uint8_t d[4];
+	unsigned int i, n[4];
+
+	for (i = 0; i < 4; i++)
+		n[i] = (unsigned int)(strchr(hex, id[3 + i]) - hex);
+	d[0] = (uint8_t)(((id[0] - 0x40) << 2) | ((id[1] - 0x40) >> 3));
+	d[1] = (uint8_t)(((id[1] - 0x40) << 5) | (id[2] - 0x40));
+	d[2] = (uint8_t)(n[0] << 4 | n[1]);
+	d[3] = (uint8_t)(n[2] << 4 | n[3]);
+	aml_u8(a, AML_DWORD_PREFIX);
+	aml_put(a, d, sizeof(d));
+}
+
+/* PkgLength of a body of @body bytes (the encoding counts itself). */
+static void aml_pkglen(struct aml *a, size_t body)
+{
+	size_t total;
+
+	if (body + 1 < 0x40) {
+		aml_u8(a, (uint8_t)(body + 1));
+	} else if (body + 2 < 0x1000) {
+		total = body + 2;
+		aml_u8(a, (uint8_t)(0x40 | (total & 0xf)));
+		aml_u8(a, (uint8_t)(total >> 4));
+	} else {
+		total = body + 3;
+		aml_u8(a, (uint8_t)(0x80 | (total & 0xf)));
+		aml_u8(a, (uint8_t)(total >> 4));
+		aml_u8(a, (uint8_t)(total >> 12));
+	}
+}
+
+/* @op (1 or 2 bytes) PkgLength @name @in: Scope, Device. */
+static void aml_block(struct aml *out, const uint8_t *op, size_t oplen, const char *name,
+		      const struct aml *in)
+{
+	size_t nlen = strlen(name);
+
+	aml_put(out, op, oplen);
+	aml_pkglen(out, nlen + in->len);
+	aml_put(out, name, nlen);
+	aml_put(out, in->b, in->len);
+	out->overflow |= in->overflow;
+}
+
+static void aml_device(struct aml *out, const char *name, const struct aml *body)
+{
+	static const uint8_t op[] = { AML_EXT_OP_PREFIX, AML_DEVICE_OP };
+
+	aml_block(out, op, sizeof(op), name, body);
+}
+
+static void aml_name(struct aml *a, const char *name)
+{
+	aml_u8(a, AML_NAME_OP);
+	aml_put(a, name, 4);
+}
+
+static void aml_name_int(struct aml *a, const char *name, uint64_t v)
+{
+	aml_name(a, name);
+	aml_int(a, v);
+}
+
+static void aml_name_eisaid(struct aml *a, const char *name, const char *id)
+{
+	aml_name(a, name);
+	aml_eisaid(a, id);
+}
+
+/* Name(@name, Buffer() { @res, EndTag }): a ResourceTemplate. */
+static void aml_name_crs(struct aml *a, const uint8_t *res, size_t len)
+{
+	static const uint8_t end[] = { ACPI_RES_END_TAG, 0 };
+	struct aml body = { .len = 0 };
+
+	aml_int(&body, len + sizeof(end));
+	aml_put(&body, res, len);
+	aml_put(&body, end, sizeof(end));
+	aml_name(a, "_CRS");
+	aml_u8(a, AML_BUFFER_OP);
+	aml_pkglen(a, body.len);
+	aml_put(a, body.b, body.len);
+	a->overflow |= body.overflow;
+}
+
+static void put_le(uint8_t *p, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* _CRS of PCI0: bus 0, the config ports, the 32-bit BAR window. */
+static void pci0_crs(struct aml *a)
+{
+	uint8_t r[16 + 8 + 26] = {
+		ACPI_RES_WORD_ADDR, 13, 0, ACPI_RES_TYPE_BUS, ACPI_RES_MIN_MAX_FIXED, 0,
+	};
+	uint8_t *io = r + 16, *mem = r + 24;
+
+	put_le(r + 14, 1, 2);				/* bus 0..0: length 1 */
+	io[0] = ACPI_RES_IO;
+	io[1] = 1;					/* 16-bit decode */
+	put_le(io + 2, X86_PCI_CONFIG_ADDR, 2);
+	put_le(io + 4, X86_PCI_CONFIG_ADDR, 2);
+	io[6] = 1;					/* alignment */
+	io[7] = 8;					/* 0xcf8-0xcff */
+	mem[0] = ACPI_RES_DWORD_ADDR;
+	put_le(mem + 1, 23, 2);
+	mem[3] = ACPI_RES_TYPE_MEMORY;
+	mem[4] = ACPI_RES_MIN_MAX_FIXED;
+	mem[5] = 1;					/* read-write, non-cacheable */
+	put_le(mem + 10, X86_PCI_MMIO_START, 4);
+	put_le(mem + 14, X86_PCI_MMIO_START + X86_PCI_MMIO_SIZE - 1, 4);
+	put_le(mem + 22, X86_PCI_MMIO_SIZE, 4);
+	aml_name_crs(a, r, sizeof(r));
+}
+
+/* _PRT: Package() { Package() { 0xSSSSFFFF, INTA (0), Zero, GSI }, ... } */
+static void pci0_prt(struct aml *a)
+{
+	struct aml body = { .len = 0 };
+
+	aml_u8(&body, ACPI_PCI_SLOTS - 1);		/* NumElements */
+	for (unsigned int s = 1; s < ACPI_PCI_SLOTS; s++) {
+		struct aml e = { .len = 0 };
+
+		aml_u8(&e, 4);
+		aml_int(&e, (uint64_t)s << 16 | 0xffff);
+		aml_int(&e, 0);
+		aml_int(&e, 0);
+		aml_int(&e, X86_PCI_INTX_GSI_BASE + s % X86_PCI_INTX_GSIS);
+		aml_u8(&body, AML_PACKAGE_OP);
+		aml_pkglen(&body, e.len);
+		aml_put(&body, e.b, e.len);
+	}
+	aml_name(a, "_PRT");
+	aml_u8(a, AML_PACKAGE_OP);
+	aml_pkglen(a, body.len);
+	aml_put(a, body.b, body.len);
+	a->overflow |= body.overflow;
+}
+
+/* \_SB.PRES: the ECAM window as a motherboard resource. */
+static void pres_device(struct aml *scope)
+{
+	uint8_t r[12] = { ACPI_RES_MEM32_FIXED, 9, 0, 1 /* read-write */ };
+	struct aml body = { .len = 0 };
+
+	put_le(r + 4, X86_PCI_ECAM_START, 4);
+	put_le(r + 8, X86_PCI_ECAM_SIZE, 4);
+	aml_name_eisaid(&body, "_HID", "PNP0C02");
+	aml_name_int(&body, "_UID", 1);
+	aml_name_crs(&body, r, sizeof(r));
+	aml_device(scope, "PRES", &body);
+}
+
+/* Scope(\_SB) { Device(PCI0) {...} Device(PRES) {...} } */
+static void aml_pci_host(struct aml *out)
+{
+	static const uint8_t scope_op[] = { AML_SCOPE_OP };
+	struct aml pci0 = { .len = 0 }, scope = { .len = 0 };
+
+	aml_name_eisaid(&pci0, "_HID", "PNP0A08");
+	aml_name_eisaid(&pci0, "_CID", "PNP0A03");
+	aml_name_int(&pci0, "_UID", 0);
+	aml_name_int(&pci0, "_SEG", 0);
+	aml_name_int(&pci0, "_BBN", 0);
+	pci0_crs(&pci0);
+	pci0_prt(&pci0);
+	aml_device(&scope, "PCI0", &pci0);
+	pres_device(&scope);
+	aml_block(out, scope_op, sizeof(scope_op), "\\_SB_", &scope);
+}
 
 /* Room for the MADT of X86_MAX_CPUS vCPUs. */
 #define MADT_MAX_SIZE (sizeof(struct acpi_madt) +				\
@@ -126,16 +374,34 @@ static int acpi_store(struct acpi_ctx *ctx, void *table, uint64_t *gpa)
 	return acpi_copy(ctx, *gpa, table, h->length, what);
 }
 
-static int acpi_write_dsdt(struct acpi_ctx *ctx, uint64_t *gpa)
+static int acpi_write_dsdt(struct acpi_ctx *ctx, bool pci, uint64_t *gpa)
+{
+	uint8_t t[sizeof(struct acpi_header) + AML_MAX];
+	struct aml aml = { .len = 0 };
+
+	aml_put(&aml, dsdt_aml, sizeof(dsdt_aml));
+	if (pci)
+		aml_pci_host(&aml);
+	if (aml.overflow)
+		return err_set(-E2BIG, "ACPI: the DSDT needs more than %d bytes of AML", AML_MAX);
+	acpi_header_init((struct acpi_header *)t, "DSDT", sizeof(struct acpi_header) + aml.len,
+			 ACPI_DSDT_REVISION);
+	memcpy(t + sizeof(struct acpi_header), aml.b, aml.len);
+	return acpi_store(ctx, t, gpa);
+}
+
+static int acpi_write_mcfg(struct acpi_ctx *ctx, uint64_t *gpa)
 {
 	struct {
-		struct acpi_header hdr;
-		uint8_t aml[sizeof(dsdt_aml)];
-	} ACPI_PACKED dsdt;
+		struct acpi_mcfg mcfg;
+		struct acpi_mcfg_alloc alloc;
+	} ACPI_PACKED t = {
+		.alloc = { .base = X86_PCI_ECAM_START, .segment = 0, .start_bus = 0,
+			   .end_bus = 0 },
+	};
 
-	acpi_header_init(&dsdt.hdr, "DSDT", sizeof(dsdt), ACPI_DSDT_REVISION);
-	memcpy(dsdt.aml, dsdt_aml, sizeof(dsdt_aml));
-	return acpi_store(ctx, &dsdt, gpa);
+	acpi_header_init(&t.mcfg.hdr, "MCFG", sizeof(t), ACPI_MCFG_REVISION);
+	return acpi_store(ctx, &t, gpa);
 }
 
 static struct acpi_gas acpi_io_port(uint16_t port)
@@ -221,15 +487,19 @@ static int acpi_write_madt(struct acpi_ctx *ctx, unsigned int ncpus,
 	return acpi_store(ctx, buf, gpa);
 }
 
-static int acpi_write_xsdt(struct acpi_ctx *ctx, uint64_t fadt, uint64_t madt,
+/* The XSDT listing @nr tables (at most ACPI_XSDT_MAX). */
+static int acpi_write_xsdt(struct acpi_ctx *ctx, const uint64_t *tables, unsigned int nr,
 			   uint64_t *gpa)
 {
 	struct {
 		struct acpi_header hdr;
-		uint64_t entries[2];
-	} ACPI_PACKED xsdt = { .entries = { fadt, madt } };
+		uint64_t entries[ACPI_XSDT_MAX];
+	} ACPI_PACKED xsdt;
 
-	acpi_header_init(&xsdt.hdr, "XSDT", sizeof(xsdt), ACPI_XSDT_REVISION);
+	memset(&xsdt, 0, sizeof(xsdt));
+	memcpy(xsdt.entries, tables, nr * sizeof(tables[0]));
+	acpi_header_init(&xsdt.hdr, "XSDT", sizeof(xsdt.hdr) + nr * sizeof(tables[0]),
+			 ACPI_XSDT_REVISION);
 	return acpi_store(ctx, &xsdt, gpa);
 }
 
@@ -262,7 +532,8 @@ int x86_acpi_write(const struct addr_space *as, const struct x86_acpi_config *cf
 		   uint64_t *rsdp_gpa)
 {
 	struct acpi_ctx ctx = { .as = as, .next = X86_ACPI_START };
-	uint64_t rsdp, dsdt, fadt, madt, xsdt;
+	uint64_t rsdp, dsdt, xsdt, tables[ACPI_XSDT_MAX];
+	unsigned int nr = 2;
 	int ret;
 
 	if (!cfg || cfg->ncpus == 0 || cfg->ncpus > X86_MAX_CPUS)
@@ -270,13 +541,15 @@ int x86_acpi_write(const struct addr_space *as, const struct x86_acpi_config *cf
 			       cfg ? cfg->ncpus : 0, X86_MAX_CPUS);
 	ret = acpi_alloc(&ctx, sizeof(struct acpi_rsdp), &rsdp);
 	if (!ret)
-		ret = acpi_write_dsdt(&ctx, &dsdt);
+		ret = acpi_write_dsdt(&ctx, cfg->pci, &dsdt);
 	if (!ret)
-		ret = acpi_write_fadt(&ctx, dsdt, &fadt);
+		ret = acpi_write_fadt(&ctx, dsdt, &tables[0]);
 	if (!ret)
-		ret = acpi_write_madt(&ctx, cfg->ncpus, &madt);
+		ret = acpi_write_madt(&ctx, cfg->ncpus, &tables[1]);
+	if (!ret && cfg->pci)
+		ret = acpi_write_mcfg(&ctx, &tables[nr++]);
 	if (!ret)
-		ret = acpi_write_xsdt(&ctx, fadt, madt, &xsdt);
+		ret = acpi_write_xsdt(&ctx, tables, nr, &xsdt);
 	if (!ret)
 		ret = acpi_write_rsdp(&ctx, rsdp, xsdt);
 	if (ret)

@@ -176,4 +176,30 @@ struct acpi_madt_lapic_nmi {
 } ACPI_PACKED;
 static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "MADT LAPIC NMI");
 
+/* PCI Express memory mapped configuration space (PCI Firmware 3.2, 4.1.2). */
+struct acpi_mcfg {
+	struct acpi_header hdr;		/* "MCFG" */
+	uint64_t reserved;
+} ACPI_PACKED;
+static_assert(sizeof(struct acpi_mcfg) == 44, "MCFG header");
+
+struct acpi_mcfg_alloc {
+	uint64_t base;			/* ECAM base of segment, bus 0 */
+	uint16_t segment;
+	uint8_t start_bus;
+	uint8_t end_bus;
+	uint32_t reserved;
+} ACPI_PACKED;
+static_assert(sizeof(struct acpi_mcfg_alloc) == 16, "MCFG allocation");
+
+/* ACPI resource descriptors (6.4) used in the PCI host bridge's _CRS. */
+#define ACPI_RES_IO		0x47	/* small: I/O port, 8 bytes */
+#define ACPI_RES_END_TAG	0x79	/* small: end, 2 bytes */
+#define ACPI_RES_MEM32_FIXED	0x86	/* large: 32-bit fixed memory, 12 bytes */
+#define ACPI_RES_DWORD_ADDR	0x87	/* large: DWord address space, 26 bytes */
+#define ACPI_RES_WORD_ADDR	0x88	/* large: Word address space, 16 bytes */
+#define ACPI_RES_TYPE_MEMORY	0
+#define ACPI_RES_TYPE_BUS	2
+#define ACPI_RES_MIN_MAX_FIXED	0x0c	/* general flags: producer, fixed window */
+
 #endif

@@ -6,6 +6,7 @@
 #ifndef KITE_ARCH_X86_PLATFORM_H
 #define KITE_ARCH_X86_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,7 +38,10 @@ int x86_mptable_write(const struct addr_space *as, unsigned int ncpus) KITE_WUR;
 
 struct x86_acpi_config {
 	unsigned int ncpus;
-	/* later: MCFG (ECAM base), virtio-mmio devices in the DSDT */
+	/* A PCI host bridge: MCFG (X86_PCI_ECAM_START, bus 0) and \_SB.PCI0
+	 * (config ports, the 32-bit MMIO window, _PRT) in the DSDT. */
+	bool pci;
+	/* later: virtio-mmio devices in the DSDT */
 };
 
 /*
