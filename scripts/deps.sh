@@ -4,18 +4,21 @@
 #   scripts/deps.sh          build + run
 #   scripts/deps.sh test     also what the test suite needs (QEMU, a Linux kernel)
 #   scripts/deps.sh bench    also what the benchmarks need
+#   scripts/deps.sh fuzz     also what `make fuzz` needs (clang, libFuzzer)
 set -euo pipefail
 
-build_pkgs=(gcc make meson ninja-build pkg-config binutils liburcu-dev libmicrohttpd-dev libjson-c-dev liburing-dev libslirp-dev)
+build_pkgs=(gcc make meson ninja-build pkg-config binutils liburcu-dev libmicrohttpd-dev libjson-c-dev liburing-dev libslirp-dev libglib2.0-dev)
 test_pkgs=(qemu-system-x86 linux-image-amd64 xz-utils zstd cpio bsdutils procps curl socat)
 bench_pkgs=(qemu-system-x86 gnuplot-nox)
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 pkgs=("${build_pkgs[@]}")
 case "${1:-}" in
   test) pkgs+=("${test_pkgs[@]}") ;;
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  fuzz) pkgs+=("${fuzz_pkgs[@]}") ;;
   "") ;;
-  *) echo "usage: $0 [test|bench]" >&2; exit 2 ;;
+  *) echo "usage: $0 [test|bench|fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -105,6 +105,8 @@ static int loop_init_input(struct loop *l)
 	l->in_fd = -1;
 	if (l->vm->cfg.serial_mode != SERIAL_STDIO || fstat(STDIN_FILENO, &st))
 		return 0;
+	if (l->vm->cfg.console == VM_CONSOLE_STDIO)
+		return 0;	/* stdin belongs to the virtio console */
 	l->in_fd = STDIN_FILENO;
 	if (S_ISREG(st.st_mode)) {
 		l->in_is_file = true;

@@ -10,7 +10,11 @@
 #include <string.h>
 
 #include "arch/x86/layout.h"
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "core/log.h"
+#include "core/term.h"
 #include "core/vm.h"
 
 static const uint8_t virtio_mmio_irqs[] = X86_VIRTIO_MMIO_IRQS;
@@ -60,6 +64,36 @@ static int vm_virtio_attach(struct vm *vm, struct virtio_dev *vd)
 	return ret;
 }
 
+static void vm_console_quit(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	runstate_request_stop(&vm->rs, VM_STOP_SIGNAL, KITE_EXIT_SIGNAL,
+			      "stopped from the console (Ctrl-A x)");
+}
+
+static int vm_setup_console(struct vm *vm)
+{
+	struct virtio_console_config_in cc = { .in_fd = -1, .out_fd = -1,
+					       .quit = vm_console_quit, .quit_opaque = vm };
+	struct virtio_dev *vd;
+	struct stat st;
+	int ret;
+
+	if (vm->cfg.console == VM_CONSOLE_SOCKET) {
+		cc.socket_path = vm->cfg.console_path;
+	} else {
+		cc.out_fd = STDOUT_FILENO;
+		/* stdin goes to the virtio console; the serial port gets none. */
+		if (!fstat(STDIN_FILENO, &st) && !S_ISREG(st.st_mode)) {
+			cc.in_fd = STDIN_FILENO;
+			cc.in_tty = term_raw_enable(STDIN_FILENO);
+		}
+	}
+	ret = virtio_console_create(&cc, &vm->as, &vd);
+	return ret ? ret : vm_virtio_attach(vm, vd);
+}
+
 int vm_setup_virtio(struct vm *vm)
 {
 	struct virtio_dev *vd;
@@ -86,6 +120,8 @@ int vm_setup_virtio(struct vm *vm)
 		if (!ret)
 			ret = vm_virtio_attach(vm, vd);
 	}
+	if (!ret && vm->cfg.console != VM_CONSOLE_NONE)
+		ret = vm_setup_console(vm);
 	if (!ret && vm->cfg.rng) {
 		ret = virtio_rng_create("rng0", &vm->as, &vd);
 		if (!ret)

@@ -123,11 +123,12 @@ int virtio_dev_init(struct virtio_dev *vd, const struct virtio_dev_ops *ops,
 
 int virtio_dev_watch(struct virtio_dev *vd, int fd, virtio_watch_fn fn, void *opaque)
 {
-	int ret;
+	int ret = 0;
 
 	if (vd->nr_watch >= VIRTIO_MAX_WATCH)
 		return err_set(-ENOSPC, "%s: too many watched fds", vd->dev.id);
-	ret = epoll_add(vd, fd, EV_TAG(EV_WATCH, vd->nr_watch));
+	if (fd >= 0)
+		ret = epoll_add(vd, fd, EV_TAG(EV_WATCH, vd->nr_watch));
 	if (ret)
 		return ret;
 	vd->watch[vd->nr_watch++] = (struct virtio_watch){ fd, fn, opaque };
@@ -147,6 +148,22 @@ int virtio_dev_watch_enable(struct virtio_dev *vd, int fd, bool on)
 	if (epoll_ctl(vd->epoll_fd, EPOLL_CTL_MOD, fd, &ev))
 		return err_set(-errno, "%s: epoll_ctl: %s", vd->dev.id, strerror(errno));
 	return 0;
+}
+
+int virtio_dev_watch_replace(struct virtio_dev *vd, unsigned int slot, int fd)
+{
+	struct virtio_watch *w;
+	int ret = 0;
+
+	if (slot >= vd->nr_watch)
+		return err_set(-ENOENT, "%s: no watch slot %u", vd->dev.id, slot);
+	w = &vd->watch[slot];
+	if (w->fd >= 0)
+		epoll_ctl(vd->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);	/* may be closed already */
+	w->fd = fd;
+	if (fd >= 0)
+		ret = epoll_add(vd, fd, EV_TAG(EV_WATCH, slot));
+	return ret;
 }
 
 /* ---- NEEDS_RESET ---- */
@@ -421,8 +438,7 @@ static void *virtio_thread(void *arg)
 
 			if (kind == EV_KICK && idx < vd->nr_queues)
 				virtio_handle_kick(vd, idx);
-			else if (kind == EV_WATCH && idx < vd->nr_watch && vd->active &&
-				 !vd->failed)
+			else if (kind == EV_WATCH && idx < vd->nr_watch)
 				vd->watch[idx].fn(vd, vd->watch[idx].fd, vd->watch[idx].opaque);
 		}
 	}

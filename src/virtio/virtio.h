@@ -188,7 +188,12 @@ void virtio_dev_destroy(struct virtio_dev *vd);
 void virtio_dev_pause(struct virtio_dev *vd);
 void virtio_dev_resume(struct virtio_dev *vd);
 
-/* Let the I/O thread poll @fd (EPOLLIN) and call @fn; -ENOSPC beyond VIRTIO_MAX_WATCH. */
+/*
+ * Let the I/O thread poll @fd (EPOLLIN, level-triggered) and call @fn;
+ * -ENOSPC beyond VIRTIO_MAX_WATCH.  @fn is called whatever the device state
+ * (also before DRIVER_OK and while it needs a reset): it must consume the
+ * event or turn the watch off (virtio_dev_watch_enable), or the thread spins.
+ */
 int virtio_dev_watch(struct virtio_dev *vd, int fd, virtio_watch_fn fn, void *opaque) KITE_WUR;
 /*
  * Turn polling of a watched @fd on or off (EPOLL_CTL_MOD; off keeps its
@@ -200,6 +205,12 @@ int virtio_dev_watch(struct virtio_dev *vd, int fd, virtio_watch_fn fn, void *op
  * thread, or before virtio_dev_start().  -ENOENT if @fd is not watched.
  */
 int virtio_dev_watch_enable(struct virtio_dev *vd, int fd, bool on) KITE_WUR;
+/*
+ * Point watch @slot (the order of virtio_dev_watch calls; a slot may start
+ * with fd -1) at another @fd (-1: none), e.g. a new client connection.
+ * I/O thread only, or before virtio_dev_start().
+ */
+int virtio_dev_watch_replace(struct virtio_dev *vd, unsigned int slot, int fd) KITE_WUR;
 
 /* ---- for devices (I/O thread) ---- */
 /* The guest broke the rules: log, NEEDS_RESET, config interrupt, stop. */
