@@ -95,3 +95,43 @@ run_kite 10 run --kernel "$GUEST" --transport isa
 expect virtio-bad-transport-is-a-usage-error 2 "" "use pci or mmio"
 run_kite 10 run --kernel "$GUEST" --disk path=/nonexistent/disk.img
 expect virtio-missing-disk-file-is-reported 10 "" "/nonexistent/disk.img"
+
+# The devices in the control API: attributes, counters, the reset command,
+# pause with device threads.
+. "$TOP/tests/integration/lib/api_client.sh"
+SOCK=$TMPD/api.sock
+new_disk 8M
+if kite_api_start "$SOCK" "$TMPD/serial.txt" --disk path="$DISK",id=vda --rng \
+    --cmdline "test=count interval_ms=5"; then
+  api GET /devices/vda
+  expect_api virtio-api-disk-is-listed-with-its-class 200 '"type": *"virtio-blk"'
+  api GET /devices/vda/attributes/capacity
+  expect_api virtio-api-disk-capacity-in-sectors 200 '"value": *16384'
+  api GET /devices/rng0/attributes/needs_reset
+  expect_api virtio-api-needs-reset-is-false 200 '"value": *false'
+  api PUT /devices/vda/attributes/status '{"value": 0}'
+  expect_fault virtio-api-state-write-while-running-is-refused 409
+  api PATCH /vm '{"state":"Paused"}'
+  expect_api virtio-api-pause-with-device-threads 204
+  api PUT /devices/vda/attributes/driver_features '{"value": 4294967296}'
+  expect_api virtio-api-state-write-while-paused 204
+  api GET /devices/vda/attributes/driver_features
+  expect_api virtio-api-state-reads-back 200 '"value": *4294967296'
+  api PATCH /vm '{"state":"Resumed"}'
+  expect_api virtio-api-resume-with-device-threads 204
+  api PUT /devices/vda/commands/reset
+  expect_api virtio-api-reset-command 204
+  # The reset runs on the device's I/O thread: poll for it.
+  for i in $(seq 20); do
+    api GET /devices/vda/attributes/resets
+    grep -qE '"value": *[1-9]' <<< "$BODY" && break
+    sleep 0.1
+  done
+  expect_api virtio-api-reset-counted 200 '"value": *[1-9]'
+  api GET /metrics
+  expect_api virtio-api-metrics-list-device-counters 200 '"vda"'
+  kill -0 "$KPID" 2>/dev/null && t_ok virtio-api-vm-still-running || t_fail virtio-api-vm-still-running
+  kite_api_stop
+else
+  t_fail virtio-api-kite-starts "$(cat "$TMPD/kite.err")"
+fi
