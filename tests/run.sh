@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run every kite test: unit tests (build/tests/unit/unit-*) and integration
-# tests (tests/integration/*.sh), once per build given:
+# Run every kite test: unit tests (build/tests/unit/unit-*), fuzz corpus
+# replays (build/fuzz/fuzz-replay-*) and integration tests
+# (tests/integration/*.sh), once per build given:
 #   tests/run.sh [--plain BUILD] [--asan BUILD] [--tsan BUILD] [--guest GUEST_ELF] [--filter REGEX]
 # Each test prints "ok NAME", "not ok NAME" or "skip NAME: why"; this script
 # counts them, prints failures' output, and ends with one line
@@ -86,7 +87,8 @@ for pass in "${passes[@]}"; do
   case "$g" in /*) ;; *) g="$top/$g" ;; esac
   [ -x "$build/kite" ] || { echo "kite is not built in $build" >&2; exit 2; }
   echo "== $label tests ($build)"
-  for t in "$build"/tests/unit/unit-*; do
+  # Unit tests, then the fuzz targets' corpus replays (fuzz/README.md).
+  for t in "$build"/tests/unit/unit-* "$build"/fuzz/fuzz-replay-*; do
     [ -f "$t" ] && [ -x "$t" ] || continue
     name=$(basename "$t")
     [[ -z "$filter" || "$name" =~ $filter ]] || continue

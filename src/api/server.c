@@ -11,11 +11,31 @@
  * API_CONN_MEMORY bytes of buffers; none of this can block a vCPU, which
  * never waits on this thread.
  *
- * Limits of libmicrohttpd 0.9: errors it detects itself (malformed request
- * line, headers over API_CONN_MEMORY, connection limit) are answered with its
- * own plain body rather than a fault_message, and a client that stalls is
- * disconnected without a reply (no reply can be queued before the request
- * is complete).
+ * Every error answer is a 4xx/5xx with {"fault_message": "..."}, like
+ * Firecracker's, wherever libmicrohttpd 0.9.75 lets kite answer at all:
+ *   - 413: a Content-Length over API_BODY_MAX (before the body is read), or
+ *     a chunked body that grows over it (read and discarded, then 413);
+ *   - 431: headers over API_HEADER_MAX.  libmicrohttpd's own memory limit
+ *     (API_CONN_MEMORY) is set well above it so that kite sees them first;
+ *   - 408: a client that sent the request line and then stalls (in the
+ *     headers or in the body) for API_CONN_TIMEOUT_S.  libmicrohttpd only
+ *     closes such a connection (MHD_queue_response() refuses a reply until
+ *     the whole body is in), but it tells on_completed() before closing the
+ *     socket: kite writes a complete 408 with "Connection: close" on the
+ *     socket itself there, best effort (non-blocking; nothing else is being
+ *     sent on that connection, as no reply was queued).
+ * What stays libmicrohttpd's (0.9.75 has no hook to replace its error
+ * bodies: they are static HTML strings it queues itself, and it tells the
+ * application only through the log callback, without the connection):
+ *   - 400 HTML: a header line without ':', a malformed Content-Length, broken
+ *     chunked encoding; 413 HTML: a Content-Length over 2^64;
+ *   - 431 HTML (414 for the request line): headers over API_CONN_MEMORY;
+ *   - 505 HTML: an HTTP version other than 1.0/1.1;
+ *   - no answer at all (connection closed): a malformed request line, a
+ *     client that stalls before ending the request line (no request exists
+ *     yet to answer), a client over API_CONN_LIMIT.
+ * These are the only replies without a fault_message; none reaches a
+ * handler, so none is counted in the "errors" metric.
  */
 #include "api/api.h"
 
@@ -40,8 +60,12 @@
 
 #define API_CONN_TIMEOUT_S	5
 #define API_CONN_LIMIT		64
-#define API_CONN_MEMORY		(32 * 1024)
+#define API_CONN_MEMORY		(128 * 1024)	/* libmicrohttpd's: request line, headers, I/O */
+#define API_HEADER_MAX		(16 * 1024)	/* kite's: request line + headers, else 431 */
 #define API_STOP_WAIT_MS	1000
+
+#define API_STR_(x)		#x
+#define API_STR(x)		API_STR_(x)
 
 struct api_server {
 	struct MHD_Daemon *daemon;
@@ -53,10 +77,14 @@ struct api_server {
 	struct api_ctx ctx;
 };
 
-/* One request in progress (libmicrohttpd's per-request context). */
+/*
+ * One request in progress (libmicrohttpd's per-request context), from its
+ * request line (on_uri()) until on_completed().
+ */
 struct api_conn_req {
 	char *body;
 	size_t len;
+	bool begun;		/* on_request() has seen its headers */
 	bool too_large;		/* chunked body over the cap: discard, then 413 */
 	bool queued;		/* being answered: counted in srv->queued */
 };
@@ -133,17 +161,37 @@ static enum MHD_Result queue_too_large(struct api_server *srv, struct MHD_Connec
 	return queue_reply(srv, c, r, &rep);
 }
 
-/* First call for a request: set up its context; refuse announced large bodies. */
-static enum MHD_Result request_begin(struct api_server *srv, struct MHD_Connection *c,
-				     void **req_cls)
+static enum MHD_Result queue_headers_too_large(struct api_server *srv,
+					       struct MHD_Connection *c,
+					       struct api_conn_req *r, size_t size)
 {
-	struct api_conn_req *r = calloc(1, sizeof(*r));
+	struct api_reply rep = { .status = 431 };
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "the request line and headers are too large (%zu bytes, "
+		 "at most %d)", size, API_HEADER_MAX);
+	rep.body = api_json_fault(msg);
+	return queue_reply(srv, c, r, &rep);
+}
+
+/*
+ * First call for a request (its headers are in): set up its context unless
+ * on_uri() did; refuse large headers and announced large bodies.
+ */
+static enum MHD_Result request_begin(struct api_server *srv, struct MHD_Connection *c,
+				     struct api_conn_req *r, void **req_cls)
+{
+	const union MHD_ConnectionInfo *info;
 	const char *cl;
 
-	if (!r)
+	if (!r && !(r = calloc(1, sizeof(*r))))
 		return MHD_NO;
 	*req_cls = r;
+	r->begun = true;
 	stat_inc(&srv->ctx.stats.requests);
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (info && info->header_size > API_HEADER_MAX)
+		return queue_headers_too_large(srv, c, r, info->header_size);
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	/* Answered before the body is read (curl waits for 100 Continue). */
 	if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX)
@@ -181,8 +229,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct api_reply rep;
 
 	(void)version;
-	if (!r)
-		return request_begin(srv, c, req_cls);
+	if (!r || !r->begun)
+		return request_begin(srv, c, r, req_cls);
 	if (*upload_size) {
 		size_t n = *upload_size;
 
@@ -200,16 +248,58 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return queue_reply(srv, c, r, &rep);
 }
 
+/*
+ * The request line is in: the request's context starts here rather than in
+ * on_request(), so that on_completed() also hears of a client that stalls
+ * in the headers.  NULL (out of memory) is fine: on_request() retries.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	(void)uri;
+	(void)c;
+	return calloc(1, sizeof(struct api_conn_req));
+}
+
+/*
+ * A request timed out before its reply was queued: write a 408 on the
+ * socket, which libmicrohttpd closes right after (see the top of the file).
+ * Non-blocking, at most one short write: a client that does not read gets
+ * a cut reply, which it would not have read anyway.
+ */
+static void send_timeout_reply(struct api_server *srv, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info;
+	char *body, buf[512];
+	int n;
+
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	body = api_json_fault("the request was not completed within "
+			      API_STR(API_CONN_TIMEOUT_S) " s");
+	if (!info || !body) {
+		free(body);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 408 Request Timeout\r\n"
+		     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n%s", strlen(body), body);
+	free(body);
+	if (n > 0 && (size_t)n < sizeof(buf) &&
+	    send(info->connect_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
+		stat_inc(&srv->ctx.stats.errors);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct api_server *srv = cls;
 	struct api_conn_req *r = *req_cls;
 
-	(void)c;
-	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED) {
 		stat_inc(&srv->ctx.stats.timeouts);
-	else if (toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ||
+		if (r && !r->queued)
+			send_timeout_reply(srv, c);
+	} else if (toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ||
 		 toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
 		 toe == MHD_REQUEST_TERMINATED_WITH_ERROR)
 		stat_inc(&srv->ctx.stats.aborted);
@@ -225,6 +315,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 }
 
 /* libmicrohttpd's messages (mostly clients going away): debug level only. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) KITE_PRINTF(2, 0);
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[256];
@@ -329,6 +421,7 @@ static int start_daemon(struct api_server *srv)
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_CONN_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)API_CONN_LIMIT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -116,9 +116,21 @@ CODE=$(curl -sS --max-time 20 --unix-socket "$SOCK" -X PUT -H 'Transfer-Encoding
   --data-binary "@$TMPD/big.json" -o "$TMPD/api.body" -w '%{http_code}' http://localhost/actions)
 BODY=$(cat "$TMPD/api.body")
 expect_fault one-mib-chunked-body-is-413 413 'too large'
+# Headers over kite's limit (16 KiB, far below libmicrohttpd's own): a 431
+# with a fault_message, not libmicrohttpd's HTML; 8 KiB are fine.
+head -c 20000 /dev/zero | tr '\0' a | sed 's/^/X-Big: /' > "$TMPD/big.hdr"
+CODE=$(curl -sS --max-time 20 --unix-socket "$SOCK" -H "@$TMPD/big.hdr" -o "$TMPD/api.body" \
+  -w '%{http_code}' http://localhost/vm)
+BODY=$(cat "$TMPD/api.body")
+expect_fault twenty-kib-of-headers-is-431 431 'headers are too large'
+CODE=$(curl -sS --max-time 20 --unix-socket "$SOCK" -H "X-Big: $(head -c 8000 /dev/zero | tr '\0' a)" \
+  -o "$TMPD/api.body" -w '%{http_code}' http://localhost/vm)
+BODY=$(cat "$TMPD/api.body")
+expect_api eight-kib-of-headers-are-fine 200 '"state":"Running"'
 
-# Clients that stall (in the headers, in the body) are closed after ~5 s
-# while others are served at once; one that vanishes mid-request is dropped.
+# Clients that stall (in the headers, in the body) get a 408 with a
+# fault_message and are closed after ~5 s while others are served at once;
+# an idle one is closed without a word; one that vanishes mid-request is dropped.
 raw_open head 'GET /vm HTTP/1.1\r\nHost: x\r\nContent-Ty'
 raw_open body 'PUT /actions HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n{"action_'
 raw_open idle ''
@@ -130,12 +142,20 @@ api GET /vm
 t1=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect_api stalled-clients-do-not-delay-others 200 '"state":"Running"'
 check stalled-clients-do-not-delay-others-under-1s [ "$t1" -lt 1000 ]
+raw_is_408() {
+  grep -q $'^HTTP/1.1 408 Request Timeout\r$' <<< "$RAW_OUT" &&
+    grep -q $'^Connection: close\r$' <<< "$RAW_OUT" &&
+    grep -q '^{"fault_message":"the request was not completed within 5 s"}$' <<< "$RAW_OUT"
+}
 raw_wait head 12
 check stalled-in-headers-is-closed-after-timeout [ "$RAW_S" -ge 4 ] && [ "$RAW_S" -le 8 ]
+check stalled-in-headers-gets-408-with-fault-message raw_is_408
 raw_wait body 12
 check stalled-in-body-is-closed-after-timeout [ "$RAW_S" -ge 4 ] && [ "$RAW_S" -le 8 ]
+check stalled-in-body-gets-408-with-fault-message raw_is_408
 raw_wait idle 12
 check idle-connection-is-closed-after-timeout [ "$RAW_S" -le 8 ]
+check idle-connection-gets-no-reply [ -z "$RAW_OUT" ]
 api GET /vm
 expect_api vm-still-answers-after-bad-clients 200 '"state":"Running"'
 n4=$(grep -c '^count' "$SERIAL"); sleep 0.3; n5=$(grep -c '^count' "$SERIAL")
