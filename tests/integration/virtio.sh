@@ -77,6 +77,24 @@ run_kite 60 run --kernel "$GUEST" --mem 128M --transport pci --disk path="$DISK"
 expect virtio-pci-blk-intx-level-interrupts-pass 1 "^PASS"
 check_disk virtio-pci-blk-intx-data-is-on-the-host-file
 
+# Writes the guest saw completed, then flushed, survive kill -9 of kite.
+new_disk
+"$KITE" run --kernel "$GUEST" --mem 128M --disk path="$DISK" --serial file:"$TMPD/hold.txt" \
+  --cmdline "test=vblk seed=$RANDOM hold=1" < /dev/null > /dev/null 2>&1 &
+kpid=$!
+for i in $(seq 300); do grep -q "vblk: holding" "$TMPD/hold.txt" 2>/dev/null && break; sleep 0.1; done
+kill -KILL $kpid 2>/dev/null; wait $kpid 2>/dev/null
+bad=0; n=0
+while read -r _ _ off len seed; do
+  n=$((n + 1))
+  "$PATTERN" check "$DISK" "$seed" "$off" "$len" > /dev/null || bad=$((bad + 1))
+done < <(grep -E '^blk flushed [0-9]+ [0-9]+ [0-9]+' "$TMPD/hold.txt")
+if [ "$n" -ge 10 ] && [ "$bad" = 0 ]; then
+  t_ok virtio-blk-flushed-writes-survive-kill-9
+else
+  t_fail virtio-blk-flushed-writes-survive-kill-9 "$n ranges, $bad wrong"
+fi
+
 # Console on a Unix socket.
 SOCK=$TMPD/cons.sock
 ( sleep 0.2; for i in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done

@@ -382,6 +382,15 @@ GUEST_TEST(vblk, "[transport=mmio|pci] [ring=packed] [irq=1] [seed=N] [ro=1]: vi
 		printf("vblk: FLUSH status %u (%s)\n", s, status_name(s));
 		if (s != VIRTIO_BLK_S_OK)
 			fail("vblk: FLUSH status %u", s);
+		/* hold=1: report the flushed ranges and wait to be killed (a
+		 * host test checks they survive kill -9 of the VMM). */
+		if (cmdline_get("hold", NULL, 0)) {
+			for (i = 0; i < NWRITES; i++)
+				printf("blk flushed %llu %u %llu\n", (unsigned long long)off[i],
+				       len[i], (unsigned long long)seed);
+			printf("vblk: holding\n");
+			halt();
+		}
 	}
 	for (i = n = 0; i < NWRITES; i++)
 		n = rw_async(false, off[i], rbuf[i], len[i], reqs, n);
