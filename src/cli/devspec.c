@@ -118,7 +118,28 @@ static bool vm_id_taken(const struct vm_config *cfg, const char *id)
 	for (i = 0; i < cfg->nr_disks; i++)
 		if (!strcmp(cfg->disks[i].id, id))
 			return true;
+	for (i = 0; i < cfg->nr_nets; i++)
+		if (!strcmp(cfg->nets[i].id, id))
+			return true;
 	return false;
+}
+
+int devspec_parse_net(const char *arg, struct vm_config *cfg)
+{
+	struct virtio_net_config_in n;
+	int ret;
+
+	if (cfg->nr_nets >= VM_NETS_MAX)
+		return err_set(-EINVAL, "--net: at most %d network devices", VM_NETS_MAX);
+	ret = virtio_net_parse(arg, &n);
+	if (ret)
+		return ret;
+	if (!n.id[0])
+		snprintf(n.id, sizeof(n.id), "net%u", cfg->nr_nets);
+	if (vm_id_taken(cfg, n.id))
+		return err_set(-EINVAL, "--net: id '%s' is used twice", n.id);
+	cfg->nets[cfg->nr_nets++] = n;
+	return 0;
 }
 
 int devspec_parse_disk(const char *arg, struct vm_config *cfg)

@@ -12,6 +12,7 @@
 #include "core/vm.h"
 
 int devspec_parse_disk(const char *arg, struct vm_config *cfg) KITE_WUR;
+int devspec_parse_net(const char *arg, struct vm_config *cfg) KITE_WUR;
 int devspec_parse_transport(const char *arg, struct vm_config *cfg) KITE_WUR;
 int devspec_parse_console(const char *arg, struct vm_config *cfg) KITE_WUR;
 

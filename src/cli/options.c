@@ -65,6 +65,8 @@ void cli_usage(FILE *out)
 	      "                       Linux 64-bit entry), pvh, or linux\n"
 	      "  --transport T        virtio transport: pci (default) or mmio\n"
 	      "  --disk SPEC          virtio-blk: path=FILE[,ro][,id=ID][,queues=N][,direct=on]\n"
+	      "  --net SPEC           virtio-net: tap=NAME[,mac=M][,queues=N][,id=ID] or\n"
+	      "                       user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,mac=M][,id=ID]\n"
 	      "  --rng                virtio-rng (entropy from the host's getrandom)\n"
 	      "  --console MODE       virtio-console: stdio, socket=PATH or none (default)\n"
 	      "  --api-sock PATH      serve the HTTP/JSON control API on this Unix socket\n"
@@ -138,7 +140,7 @@ static int parse_cpus(const char *arg, struct vm_config *cfg)
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL,
        OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL, OPT_API_SOCK, OPT_MEM_BACKING, OPT_DISK, OPT_RNG,
-       OPT_TRANSPORT, OPT_CONSOLE };
+       OPT_TRANSPORT, OPT_CONSOLE, OPT_NET };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -153,6 +155,7 @@ static const struct option run_options[] = {
 	{ "mem-backing", required_argument, NULL, OPT_MEM_BACKING },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "help", no_argument, NULL, 'h' },
@@ -181,6 +184,7 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 		return 0;
 	case OPT_DISK: return devspec_parse_disk(arg, cfg);
 	case OPT_RNG: cfg->rng = true; return 0;
+	case OPT_NET: return devspec_parse_net(arg, cfg);
 	case OPT_TRANSPORT: return devspec_parse_transport(arg, cfg);
 	case OPT_CONSOLE: return devspec_parse_console(arg, cfg);
 	case 'h': *action = CLI_HELP; return 0;

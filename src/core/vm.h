@@ -43,7 +43,8 @@ enum virtio_transport_kind { VIRTIO_TRANSPORT_PCI, VIRTIO_TRANSPORT_MMIO };
 enum vm_console_mode { VM_CONSOLE_NONE, VM_CONSOLE_STDIO, VM_CONSOLE_SOCKET };
 
 #define VM_DISKS_MAX	8
-#define VM_VIRTIO_MAX	(VM_DISKS_MAX + 8)
+#define VM_NETS_MAX	4
+#define VM_VIRTIO_MAX	(VM_DISKS_MAX + VM_NETS_MAX + 4)
 
 struct vm_config {
 	const char *kernel_path;
@@ -61,6 +62,8 @@ struct vm_config {
 	enum virtio_transport_kind transport;
 	struct virtio_blk_config_in disks[VM_DISKS_MAX];
 	unsigned int nr_disks;
+	struct virtio_net_config_in nets[VM_NETS_MAX];
+	unsigned int nr_nets;
 	bool rng;
 	enum vm_console_mode console;
 	const char *console_path;	/* VM_CONSOLE_SOCKET */

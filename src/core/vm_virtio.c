@@ -99,7 +99,7 @@ int vm_setup_virtio(struct vm *vm)
 	struct virtio_dev *vd;
 	unsigned int i;
 	int ret = 0;
-	bool any = vm->cfg.nr_disks || vm->cfg.rng || vm->cfg.console != VM_CONSOLE_NONE;
+	bool any = vm->cfg.nr_disks || vm->cfg.nr_nets || vm->cfg.rng || vm->cfg.console != VM_CONSOLE_NONE;
 
 	/* A PCI host bridge only when there is something to put behind it. */
 	if (vm->cfg.transport == VIRTIO_TRANSPORT_PCI && any) {
@@ -117,6 +117,11 @@ int vm_setup_virtio(struct vm *vm)
 	strcpy(vm->cmdline, vm->cfg.cmdline);
 	for (i = 0; !ret && i < vm->cfg.nr_disks; i++) {
 		ret = virtio_blk_create(&vm->cfg.disks[i], &vm->as, &vd);
+		if (!ret)
+			ret = vm_virtio_attach(vm, vd);
+	}
+	for (i = 0; !ret && i < vm->cfg.nr_nets; i++) {
+		ret = virtio_net_create(&vm->cfg.nets[i], &vm->as, &vd);
 		if (!ret)
 			ret = vm_virtio_attach(vm, vd);
 	}

@@ -197,8 +197,7 @@ void virtio_dev_resume(struct virtio_dev *vd);
 int virtio_dev_watch(struct virtio_dev *vd, int fd, virtio_watch_fn fn, void *opaque) KITE_WUR;
 /*
  * Turn polling of a watched @fd on or off (EPOLL_CTL_MOD; off keeps its
- * slot).  Watches are level-triggered and their callbacks run only while
- * the device is active and not failed, so a device whose fd can be
+ * slot).  Watches are level-triggered, so a device whose fd can stay
  * readable while it has nothing to do with it (a tap with packets queued
  * but no rx buffers, an inactive or failed device) turns it off and back
  * on.  Off still reports EPOLLERR/EPOLLHUP (epoll always does).  I/O

@@ -153,3 +153,54 @@ if kite_api_start "$SOCK" "$TMPD/serial.txt" --disk path="$DISK",id=vda --rng \
 else
   t_fail virtio-api-kite-starts "$(cat "$TMPD/kite.err")"
 fi
+
+# virtio-net: user-mode networking (libslirp; no root needed) and a tap in a
+# network namespace made here, on both transports.
+for tr in mmio pci; do
+  run_kite 60 run --kernel "$GUEST" --mem 64M --transport $tr --net user \
+    --cmdline "test=vnet transport=$tr"
+  expect "virtio-$tr-net-user-arp-and-ping-the-gateway" 1 "ICMP echo reply from the gateway"
+done
+UPORT=$((40000 + RANDOM % 20000))
+timeout 30 socat UDP4-RECVFROM:$UPORT,fork,bind=127.0.0.1 EXEC:cat 2>/dev/null &
+upid=$!
+sleep 0.3
+run_kite 60 run --kernel "$GUEST" --mem 64M --net user --cmdline "test=vnet mode=udp port=$UPORT"
+expect virtio-net-user-udp-reaches-a-host-service 1 "UDP echo from the gateway port $UPORT"
+kill $upid 2>/dev/null; wait $upid 2>/dev/null
+
+NS=kite-it-$$
+# run_ns TIMEOUT ARGS... : run_kite inside the namespace.
+run_ns() {
+  local t=$1; shift
+  timeout -k 5 "$t" ip netns exec $NS "$KITE" "$@" < /dev/null > "$TMPD/out" 2> "$TMPD/err"
+  RC=$?
+  OUT=$(cat "$TMPD/out"); ERR=$(cat "$TMPD/err")
+}
+if ip netns add $NS 2>/dev/null; then
+  ip netns exec $NS ip link set lo up
+  ip netns exec $NS ip tuntap add dev ktap0 mode tap
+  ip netns exec $NS ip tuntap add dev ktap1 mode tap multi_queue
+  for t in ktap0 ktap1; do
+    ip netns exec $NS ip link set $t up
+  done
+  ip netns exec $NS ip addr add 10.0.2.2/24 dev ktap0
+  for tr in mmio pci; do
+    run_ns 60 run --kernel "$GUEST" --mem 64M --transport $tr \
+      --net tap=ktap0 --cmdline "test=vnet transport=$tr"
+    expect "virtio-$tr-net-tap-arp-and-ping-the-host" 1 "ICMP echo reply from the gateway"
+  done
+  ip netns exec $NS ip addr del 10.0.2.2/24 dev ktap0
+  ip netns exec $NS ip addr add 10.0.2.2/24 dev ktap1
+  run_ns 60 run --kernel "$GUEST" --mem 64M --cpus 2 \
+    --net tap=ktap1,queues=2 --cmdline "test=vnet"
+  expect virtio-net-multiqueue-tap-ping-the-host 1 "ICMP echo reply from the gateway"
+  # A single-queue tap cannot serve two queue pairs: a clear error.
+  run_ns 10 run --kernel "$GUEST" --net tap=ktap0,queues=2
+  expect virtio-net-tap-errors-are-clear 10 "" "ktap0"
+  ip netns del $NS
+else
+  t_fail virtio-net-netns "cannot create a network namespace (root needed)"
+fi
+run_kite 10 run --kernel "$GUEST" --net tap
+expect virtio-net-bad-option-is-a-usage-error 2 "" "--net"

@@ -6,11 +6,13 @@
  * refused, and every state attribute round-trips (get -> set -> get).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "core/device.h"
 #include "devices/legacy.h"
 #include "devices/serial.h"
+#include "devices/virtio/virtio_devs.h"
 #include "harness.h"
 
 static struct serial ser;
@@ -70,37 +72,77 @@ static void registry_refuses_duplicate_and_empty_ids(void)
 	teardown();
 }
 
+/* Every attribute of @dev obeys its access rules; 0 or the failing line. */
+static int check_attr_rules(struct device *dev)
+{
+	const struct dev_class *c = dev->cls;
+	unsigned int i;
+
+	for (i = 0; i < c->nr_attrs; i++) {
+		const struct dev_attr *a = &c->attrs[i];
+		struct dev_value v, w;
+
+		if (dev_attr_get(dev, a->name, &v) || v.type != a->type)
+			return __LINE__;
+		if (dev_attr_get(dev, a->name, &w) || v.u64 != w.u64 || v.b != w.b ||
+		    strcmp(v.str, w.str))
+			return __LINE__;	/* reads have no side effects */
+		if (a->access == DEV_ATTR_STATE &&
+		    (dev_attr_set(dev, a->name, &v, false) != -EBUSY ||
+		     dev_attr_set(dev, a->name, &v, true) != 0))
+			return __LINE__;
+		if (a->access == DEV_ATTR_INFO && dev_attr_set(dev, a->name, &v, true) != -EPERM)
+			return __LINE__;
+		v.type = a->type == DEV_ATTR_STR ? DEV_ATTR_U64 : DEV_ATTR_STR;
+		if (a->set && a->access != DEV_ATTR_INFO &&
+		    dev_attr_set(dev, a->name, &v, true) != -EINVAL)
+			return __LINE__;
+	}
+	if (dev_attr_get(dev, "no-such-attr", &(struct dev_value){ 0 }) != -ENOENT ||
+	    dev_cmd_run(dev, "no-such-cmd", NULL) != -ENOENT)
+		return __LINE__;
+	return 0;
+}
+
 /* For each device: every attribute obeys its access rules. */
 static void every_attribute_obeys_its_access_rules(void)
 {
-	unsigned int d, i;
+	unsigned int d;
 
 	setup();
-	for (d = 0; d < 4; d++) {
-		const struct dev_class *c = devs[d].cls;
-
-		for (i = 0; i < c->nr_attrs; i++) {
-			const struct dev_attr *a = &c->attrs[i];
-			struct dev_value v, w;
-
-			CHECK_EQ(dev_attr_get(&devs[d], a->name, &v), 0);
-			CHECK_EQ(v.type, a->type);
-			CHECK_EQ(dev_attr_get(&devs[d], a->name, &w), 0);
-			CHECK(v.u64 == w.u64 && v.b == w.b);	/* reads have no side effects */
-			if (a->access == DEV_ATTR_STATE) {
-				CHECK_EQ(dev_attr_set(&devs[d], a->name, &v, false), -EBUSY);
-				CHECK_EQ(dev_attr_set(&devs[d], a->name, &v, true), 0);
-			} else if (a->access == DEV_ATTR_INFO) {
-				CHECK_EQ(dev_attr_set(&devs[d], a->name, &v, true), -EPERM);
-			}
-			v.type = a->type == DEV_ATTR_STR ? DEV_ATTR_U64 : DEV_ATTR_STR;
-			if (a->set && a->access != DEV_ATTR_INFO)
-				CHECK_EQ(dev_attr_set(&devs[d], a->name, &v, true), -EINVAL);
-		}
-		CHECK_EQ(dev_attr_get(&devs[d], "no-such-attr", &(struct dev_value){ 0 }), -ENOENT);
-		CHECK_EQ(dev_cmd_run(&devs[d], "no-such-cmd", NULL), -ENOENT);
-	}
+	for (d = 0; d < 4; d++)
+		CHECK_EQ(check_attr_rules(&devs[d]), 0);
 	teardown();
+}
+
+/* The same contract on every virtio class (devices built, threads not started). */
+static void every_virtio_attribute_obeys_its_access_rules(void)
+{
+	struct virtio_blk_config_in bc = { .id = "vda" };
+	struct virtio_console_config_in cc = { .in_fd = -1, .out_fd = -1 };
+	struct virtio_net_config_in nc;
+	struct virtio_dev *vd[4];
+	unsigned int i, n = 0;
+	int fd;
+
+	snprintf(bc.path, sizeof(bc.path), "/tmp/kite-devtest-XXXXXX");
+	fd = mkstemp(bc.path);
+	CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+	close(fd);
+	CHECK_EQ(virtio_rng_create("rng0", NULL, &vd[n]), 0);
+	n++;
+	CHECK_EQ(virtio_blk_create(&bc, NULL, &vd[n]), 0);
+	n++;
+	CHECK_EQ(virtio_console_create(&cc, NULL, &vd[n]), 0);
+	n++;
+	CHECK_EQ(virtio_net_parse("user", &nc), 0);
+	CHECK_EQ(virtio_net_create(&nc, NULL, &vd[n]), 0);
+	n++;
+	unlink(bc.path);
+	for (i = 0; i < n; i++)
+		CHECK_EQ(check_attr_rules(&vd[i]->dev), 0);
+	for (i = 0; i < n; i++)
+		virtio_dev_destroy(vd[i]);
 }
 
 static void serial_state_round_trips_and_range_is_checked(void)
@@ -157,6 +199,7 @@ int main(void)
 {
 	RUN(registry_refuses_duplicate_and_empty_ids);
 	RUN(every_attribute_obeys_its_access_rules);
+	RUN(every_virtio_attribute_obeys_its_access_rules);
 	RUN(serial_state_round_trips_and_range_is_checked);
 	RUN(serial_commands_inject_input_and_reset);
 	RUN(i8042_ctrl_alt_del_queues_eight_scancodes);
