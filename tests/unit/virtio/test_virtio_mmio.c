@@ -34,56 +34,8 @@ struct rig {
 	uint16_t avail_idx;
 };
 
-static uint32_t rd32(struct rig *r, uint64_t off)
-{
-	uint8_t b[4] = { 0 };
+#include "mmio_rig.h"
 
-	bus_access(&r->mmio, BASE + off, b, 4, false);
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static void wr32(struct rig *r, uint64_t off, uint32_t v)
-{
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-
-	bus_access(&r->mmio, BASE + off, b, 4, true);
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static int rig_init(struct rig *r, struct virtio_dev *vd)
-{
-	memset(r, 0, sizeof(*r));
-	as_init(&r->as);
-	r->ram = aligned_alloc(4096, RAM_SIZE);
-	if (!r->ram)
-		return -1;
-	memset(r->ram, 0, RAM_SIZE);
-	if (as_add_region(&r->as, 0, RAM_SIZE, r->ram, -1, 0, 0))
-		return -1;
-	bus_init(&r->mmio, "mmio");
-	r->vd = vd;
-	if (virtio_mmio_attach(&r->m, vd, &r->mmio, BASE, (struct irq_line){ .vm_fd = -1, .gsi = 5 },
-			       -1))
-		return -1;
-	bus_set_live(&r->mmio);
-	return virtio_dev_start(vd);
-}
-
-static void rig_destroy(struct rig *r)
-{
-	virtio_dev_stop(r->vd);
-	virtio_mmio_detach(&r->m);
-	virtio_dev_destroy(r->vd);
-	bus_destroy(&r->mmio);
-	as_destroy(&r->as);
-	free(r->ram);
-}
 
 /* The driver's initialisation sequence for queue 0; returns the status read back. */
 static uint32_t rig_driver_init(struct rig *r, uint64_t extra_features)
