@@ -77,6 +77,13 @@ run_kite 60 run --kernel "$GUEST" --mem 128M --transport pci --disk path="$DISK"
 expect virtio-pci-blk-intx-level-interrupts-pass 1 "^PASS"
 check_disk virtio-pci-blk-intx-data-is-on-the-host-file
 
+# O_DIRECT: the same data path without the host page cache.
+new_disk
+run_kite 60 run --kernel "$GUEST" --mem 128M --disk path="$DISK",direct=on \
+  --cmdline "test=vblk seed=$RANDOM"
+expect virtio-blk-direct-io-passes 1 "^PASS"
+check_disk virtio-blk-direct-io-data-is-on-the-host-file
+
 # Writes the guest saw completed, then flushed, survive kill -9 of kite.
 new_disk
 "$KITE" run --kernel "$GUEST" --mem 128M --disk path="$DISK" --serial file:"$TMPD/hold.txt" \
