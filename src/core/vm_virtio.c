@@ -94,6 +94,27 @@ static int vm_setup_console(struct vm *vm)
 	return ret ? ret : vm_virtio_attach(vm, vd);
 }
 
+/*
+ * A tap without queues= gets one queue pair per vCPU (up to VNET_PAIRS_MAX);
+ * an existing single-queue tap cannot do that, and then gets one pair.
+ */
+static int vm_create_net(struct vm *vm, struct virtio_net_config_in *nc, struct virtio_dev **vd)
+{
+	unsigned int want = vm->cfg.ncpus < VNET_PAIRS_MAX ? vm->cfg.ncpus : VNET_PAIRS_MAX;
+	int ret;
+
+	if (nc->kind != NET_TAP || nc->queues)
+		return virtio_net_create(nc, &vm->as, vd);
+	nc->queues = want;
+	ret = virtio_net_create(nc, &vm->as, vd);
+	if (ret && want > 1) {
+		log_info("%s; using one queue pair", err_msg());
+		nc->queues = 1;
+		ret = virtio_net_create(nc, &vm->as, vd);
+	}
+	return ret;
+}
+
 int vm_setup_virtio(struct vm *vm)
 {
 	struct virtio_dev *vd;
@@ -121,7 +142,7 @@ int vm_setup_virtio(struct vm *vm)
 			ret = vm_virtio_attach(vm, vd);
 	}
 	for (i = 0; !ret && i < vm->cfg.nr_nets; i++) {
-		ret = virtio_net_create(&vm->cfg.nets[i], &vm->as, &vd);
+		ret = vm_create_net(vm, &vm->cfg.nets[i], &vd);
 		if (!ret)
 			ret = vm_virtio_attach(vm, vd);
 	}

@@ -144,8 +144,7 @@ int virtio_net_parse(const char *arg, struct virtio_net_config_in *out)
 	bool first = true;
 	int ret = 0;
 
-	memset(out, 0, sizeof(*out));
-	out->queues = 1;
+	memset(out, 0, sizeof(*out));	/* queues 0: tap: one pair per vCPU; user: 1 */
 	if (!arg || !*arg)
 		return err_set(-EINVAL, "--net: say tap=NAME or user");
 	if (strlen(arg) >= sizeof(buf))
@@ -164,5 +163,7 @@ int virtio_net_parse(const char *arg, struct virtio_net_config_in *out)
 			ret = net_parse_item(item, val, out);
 		first = false;
 	}
+	if (out->kind == NET_USER)
+		out->queues = 1;
 	return ret;
 }

@@ -62,7 +62,8 @@ struct virtio_net_config_in {
 	char ifname[16];		/* tap: the interface (IFNAMSIZ) */
 	uint8_t mac[6];
 	bool has_mac;			/* else 52:54:00 + 3 random bytes */
-	unsigned int queues;		/* queue pairs, 1..VNET_PAIRS_MAX (0: 1); user: 1 */
+	unsigned int queues;		/* queue pairs, 1..VNET_PAIRS_MAX; user: 1; 0 from the
+					 * parser: one per vCPU (the VM decides), else 1 */
 	char hostfwd[VNET_HOSTFWD_MAX][64];	/* user: "tcp:[ADDR]:PORT-[ADDR]:PORT" */
 	unsigned int nr_hostfwd;
 	char id[DEV_ID_MAX];		/* "" : "net0" */
