@@ -53,6 +53,7 @@ run_one() { # label kind name command...
   if [ "$label" = asan ]; then
     export ASAN_OPTIONS="log_path=$sanlog/asan:detect_leaks=1:abort_on_error=0"
     export UBSAN_OPTIONS="log_path=$sanlog/ubsan:print_stacktrace=1:halt_on_error=1"
+    export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp"
   elif [ "$label" = tsan ]; then
     export TSAN_OPTIONS="log_path=$sanlog/tsan:halt_on_error=1"
   fi

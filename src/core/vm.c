@@ -170,11 +170,34 @@ static int vm_setup_devices(struct vm *vm)
 	return ret ? ret : vm_register_devices(vm);
 }
 
+/*
+ * The user's command line followed by the device announcements.  A user
+ * line that is too long by itself goes to the loader unchanged (it says so);
+ * one that only the announcements push over the limit is refused here.
+ */
+static int vm_build_cmdline(struct vm *vm, char **out)
+{
+	const char *user = vm->cfg.cmdline ? vm->cfg.cmdline : "";
+	const char *dev = vm->cmdline_dev ? vm->cmdline_dev : "";
+	size_t ul = strlen(user), dl = strlen(dev);
+
+	*out = malloc(ul + dl + 2);
+	if (!*out)
+		return err_set(-ENOMEM, "out of memory");
+	snprintf(*out, ul + dl + 2, "%s%s%s", user, ul && dl ? " " : "", dev);
+	if (ul < X86_CMDLINE_MAX && ul + dl + 1 >= X86_CMDLINE_MAX)
+		return err_set(-E2BIG, "the kernel command line with the virtio-mmio device "
+			       "announcements is longer than %llu bytes",
+			       (unsigned long long)X86_CMDLINE_MAX - 1);
+	return 0;
+}
+
 static int vm_load_guest(struct vm *vm)
 {
 	struct x86_acpi_config acpi = { .ncpus = vm->cfg.ncpus, .pci = vm->has_pci };
 	struct mapped_file kernel, initrd = { 0 };
 	struct x86_boot_args args;
+	char *cmdline = NULL;
 	int ret;
 
 	/* Guests with more vCPUs than an MP table holds learn them from ACPI. */
@@ -193,13 +216,17 @@ static int vm_load_guest(struct vm *vm)
 	if (!ret) {
 		args.kernel = (struct x86_boot_image){ kernel.data, kernel.len };
 		args.initrd = (struct x86_boot_image){ initrd.data, initrd.len };
-		args.cmdline = vm->cmdline;
+		ret = vm_build_cmdline(vm, &cmdline);
+		args.cmdline = cmdline;
 		args.ram = vm->ram_layout;
 		args.protocol = vm->cfg.boot_protocol;
-		ret = x86_boot_load(&vm->as, &args, &vm->entry);
-		if (ret)
-			err_prefix(ret, "kernel '%s'", vm->cfg.kernel_path);
+		if (!ret) {
+			ret = x86_boot_load(&vm->as, &args, &vm->entry);
+			if (ret)
+				err_prefix(ret, "kernel '%s'", vm->cfg.kernel_path);
+		}
 	}
+	free(cmdline);
 	unmap_file(&kernel);
 	unmap_file(&initrd);
 	if (!ret)

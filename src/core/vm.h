@@ -119,7 +119,7 @@ struct vm {
 	struct pci_bus pci;
 	bool has_pci;
 	unsigned int nr_virtio;
-	char *cmdline;			/* the user's command line + device announcements */
+	char *cmdline_dev;		/* device announcements for the kernel command line */
 
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, unfiltered */
 	unsigned int cpuid_cap;

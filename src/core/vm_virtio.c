@@ -56,7 +56,7 @@ static int vm_virtio_attach(struct vm *vm, struct virtio_dev *vd)
 						    .gsi = virtio_mmio_irqs[i] },
 				 vm->vm_fd);
 	if (!ret)
-		ret = virtio_mmio_cmdline(&vm->virtio_mmio[i], vm->cmdline, X86_CMDLINE_MAX);
+		ret = virtio_mmio_cmdline(&vm->virtio_mmio[i], vm->cmdline_dev, X86_CMDLINE_MAX);
 	if (ret == -ENOSPC)
 		ret = err_set(-ENOSPC, "the kernel command line is too long for the device list");
 	if (!ret)
@@ -129,13 +129,10 @@ int vm_setup_virtio(struct vm *vm)
 			return ret;
 		vm->has_pci = true;
 	}
-	vm->cmdline = calloc(1, X86_CMDLINE_MAX);
-	if (!vm->cmdline)
+	/* Device announcements (virtio-mmio); vm_load_guest appends them. */
+	vm->cmdline_dev = calloc(1, X86_CMDLINE_MAX);
+	if (!vm->cmdline_dev)
 		return err_set(-ENOMEM, "out of memory");
-	if (strlen(vm->cfg.cmdline) >= X86_CMDLINE_MAX)
-		return err_set(-EINVAL, "--cmdline is longer than %llu bytes",
-			       (unsigned long long)X86_CMDLINE_MAX - 1);
-	strcpy(vm->cmdline, vm->cfg.cmdline);
 	for (i = 0; !ret && i < vm->cfg.nr_disks; i++) {
 		ret = virtio_blk_create(&vm->cfg.disks[i], &vm->as, &vd);
 		if (!ret)
@@ -182,19 +179,21 @@ void vm_destroy_virtio(struct vm *vm)
 		else
 			virtio_mmio_detach(&vm->virtio_mmio[i]);
 		virtio_dev_destroy(vm->virtio[i]);
-		if (vp) {
+		if (vp)
 			virtio_pci_release(vp);
-			free(vp);
-		}
-		vm->virtio_pci[i] = NULL;
 		vm->virtio[i] = NULL;
 	}
 	vm->nr_virtio = 0;
+	/* The bus still points at its devices (INTx lines): free them after it. */
 	if (vm->has_pci)
 		pci_bus_destroy(&vm->pci);
+	for (i = 0; i < VM_VIRTIO_MAX; i++) {
+		free(vm->virtio_pci[i]);
+		vm->virtio_pci[i] = NULL;
+	}
 	vm->has_pci = false;
-	free(vm->cmdline);
-	vm->cmdline = NULL;
+	free(vm->cmdline_dev);
+	vm->cmdline_dev = NULL;
 }
 
 void vm_pause_virtio(struct vm *vm)

@@ -4,16 +4,38 @@
 #include "irq.h"
 #include "tsc.h"
 #include "virtq.h"
+#include "boot.h"
 
 #define DMA_ARENA_SIZE (16u << 20)
+#define DMA_ARENA_ALIGN (2u << 20)
 
-static uint8_t dma_arena[DMA_ARENA_SIZE] __attribute__((aligned(4096)));
+/*
+ * The arena is RAM just above the image (2 MiB aligned), not .bss: a VMM
+ * then does not have to zero 16 MiB to load the guest, and scenarios that
+ * do not use virtio never touch it.  Needs the RAM to be there.
+ */
+static uint8_t *dma_arena;
 static size_t dma_used;
+
+static uint8_t *dma_arena_get(void)
+{
+	uint64_t base;
+
+	if (dma_arena)
+		return dma_arena;
+	base = ((uintptr_t)__image_end + DMA_ARENA_ALIGN - 1) & ~(uint64_t)(DMA_ARENA_ALIGN - 1);
+	if (!memmap_is_ram(base, DMA_ARENA_SIZE) || memmap_overlaps_boot_data(base, DMA_ARENA_SIZE))
+		fail("virtio DMA arena [0x%llx, +16 MiB) is not free RAM: give the guest >= 32 MiB",
+		     (unsigned long long)base);
+	dma_arena = (uint8_t *)(uintptr_t)base;
+	return dma_arena;
+}
 
 void *dma_alloc(size_t size, size_t align)
 {
 	size_t start;
 
+	dma_arena_get();
 	if (!align)
 		align = 16;
 	start = (dma_used + align - 1) & ~(align - 1);
