@@ -9,22 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/le.h"
 #include "core/log.h"
 #include "kvm/kvm.h"
-
-static uint32_t le32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void le32_put(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 /* Registers of the selected queue (under vd->lock). */
 static uint32_t mmio_queue_read(struct virtio_dev *vd, uint64_t off)
@@ -157,7 +144,7 @@ static void mmio_read(void *opaque, uint64_t off, uint8_t *data, uint32_t size)
 		memset(data, 0, size);	/* registers are 32-bit only */
 		return;
 	}
-	le32_put(data, mmio_reg_read(m, off));
+	le_put(data, mmio_reg_read(m, off), 4);
 }
 
 static void mmio_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t size)
@@ -170,7 +157,7 @@ static void mmio_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t
 	}
 	if (size != 4 || (off & 3))
 		return;
-	mmio_reg_write(m, off, le32_get(data));
+	mmio_reg_write(m, off, (uint32_t)le_get(data, 4));
 }
 
 static const struct bus_ops virtio_mmio_ops = {

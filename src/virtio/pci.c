@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/le.h"
 #include "core/log.h"
 #include "kvm/kvm.h"
 
@@ -29,24 +30,6 @@ static const struct vp_field vp_fields[] = {
 	{ VPCI_Q_DESC, 8 }, { VPCI_Q_DRIVER, 8 }, { VPCI_Q_DEVICE, 8 },
 };
 
-static void put_le(uint8_t *p, uint64_t v, uint32_t len)
-{
-	uint32_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, uint32_t len)
-{
-	uint64_t v = 0;
-	uint32_t i;
-
-	for (i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 /* The selected queue's registers into @b (under vd->lock). */
 static void common_queue_snapshot(struct virtio_dev *vd, uint8_t *b)
 {
@@ -54,13 +37,13 @@ static void common_queue_snapshot(struct virtio_dev *vd, uint8_t *b)
 
 	if (!q)
 		return;		/* queue_size 0: no such queue */
-	put_le(b + VPCI_Q_SIZE, q->size, 2);
-	put_le(b + VPCI_Q_MSIX_VECTOR, q->msix_vector, 2);
-	put_le(b + VPCI_Q_ENABLE, q->enabled, 2);
-	put_le(b + VPCI_Q_NOTIFY_OFF, vd->queue_sel, 2);
-	put_le(b + VPCI_Q_DESC, q->desc, 8);
-	put_le(b + VPCI_Q_DRIVER, q->driver, 8);
-	put_le(b + VPCI_Q_DEVICE, q->device, 8);
+	le_put(b + VPCI_Q_SIZE, q->size, 2);
+	le_put(b + VPCI_Q_MSIX_VECTOR, q->msix_vector, 2);
+	le_put(b + VPCI_Q_ENABLE, q->enabled, 2);
+	le_put(b + VPCI_Q_NOTIFY_OFF, vd->queue_sel, 2);
+	le_put(b + VPCI_Q_DESC, q->desc, 8);
+	le_put(b + VPCI_Q_DRIVER, q->driver, 8);
+	le_put(b + VPCI_Q_DEVICE, q->device, 8);
 }
 
 /* Every common register as the driver would read it now. */
@@ -72,17 +55,17 @@ static void common_snapshot(struct virtio_dev *vd, uint8_t *b)
 	virtio_lock(vd);
 	dfsel = vd->host_features_sel;
 	gfsel = vd->guest_features_sel;
-	put_le(b + VPCI_DFSELECT, dfsel, 4);
-	put_le(b + VPCI_GFSELECT, gfsel, 4);
-	put_le(b + VPCI_MSIX_CONFIG, vd->msix_config, 2);
-	put_le(b + VPCI_NUM_QUEUES, vd->nr_queues, 2);
-	put_le(b + VPCI_CFG_GENERATION, vd->config_generation, 1);
-	put_le(b + VPCI_Q_SELECT, vd->queue_sel, 2);
+	le_put(b + VPCI_DFSELECT, dfsel, 4);
+	le_put(b + VPCI_GFSELECT, gfsel, 4);
+	le_put(b + VPCI_MSIX_CONFIG, vd->msix_config, 2);
+	le_put(b + VPCI_NUM_QUEUES, vd->nr_queues, 2);
+	le_put(b + VPCI_CFG_GENERATION, vd->config_generation, 1);
+	le_put(b + VPCI_Q_SELECT, vd->queue_sel, 2);
 	common_queue_snapshot(vd, b);
 	virtio_unlock(vd);
-	put_le(b + VPCI_DF, virtio_read_host_features(vd, dfsel), 4);
-	put_le(b + VPCI_GF, virtio_read_guest_features(vd, gfsel), 4);
-	put_le(b + VPCI_STATUS, virtio_read_status(vd), 1);
+	le_put(b + VPCI_DF, virtio_read_host_features(vd, dfsel), 4);
+	le_put(b + VPCI_GF, virtio_read_guest_features(vd, gfsel), 4);
+	le_put(b + VPCI_STATUS, virtio_read_status(vd), 1);
 }
 
 /* A vector number the driver may store: one we have, or NO_VECTOR. */
@@ -181,7 +164,7 @@ static void common_write(void *opaque, uint64_t off, const uint8_t *data, uint32
 		const struct vp_field *f = &vp_fields[i];
 
 		if (off < f->off + f->len && f->off < off + size)
-			common_field_write(vp, f->off, get_le(b + f->off, f->len));
+			common_field_write(vp, f->off, le_get(b + f->off, f->len));
 	}
 }
 

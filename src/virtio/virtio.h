@@ -301,6 +301,18 @@ int virtio_cmd_reset(struct device *dev, const char *arg);
 	{ "reset", "device-side reset: the driver sees a freshly reset device", \
 	  virtio_cmd_reset }
 
+/*
+ * A getter for a u64 counter @field of the device's private struct @type
+ * (vd->priv), written by the I/O thread with __atomic adds:
+ *   VIRTIO_COUNTER_GETTER(blk_get_reads, struct virtio_blk, reads)
+ */
+#define VIRTIO_COUNTER_GETTER(fn, type, field)					\
+	static void fn(struct device *dev, struct dev_value *out)		\
+	{									\
+		out->u64 = __atomic_load_n(&((type *)virtio_from_dev(dev)->priv)->field, \
+					   __ATOMIC_RELAXED);			\
+	}
+
 /* struct device -> struct virtio_dev */
 static inline struct virtio_dev *virtio_from_dev(struct device *dev)
 {

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/le.h"
 #include "core/log.h"
 #include "devices/virtio/virtio_devs.h"
 
@@ -90,14 +91,6 @@ struct virtio_blk {
 	bool stalled;		/* no free slot or SQE: poll the queues again later */
 	uint64_t reads, writes, flushes, discards, errors, bytes_read, bytes_written;
 };
-
-static void put_le(uint8_t *p, uint64_t v, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static void stat_add(uint64_t *ctr, uint64_t v)
 {
@@ -444,18 +437,13 @@ static const struct virtio_dev_ops blk_ops = {
 /* ---- device model ---- */
 
 #define BLK(dev) ((struct virtio_blk *)virtio_from_dev(dev)->priv)
-#define BLK_CTR(n, doc)							\
-	static void blk_get_##n(struct device *dev, struct dev_value *out)	\
-	{								\
-		out->u64 = __atomic_load_n(&BLK(dev)->n, __ATOMIC_RELAXED);	\
-	}
-BLK_CTR(reads, "")
-BLK_CTR(writes, "")
-BLK_CTR(flushes, "")
-BLK_CTR(discards, "")
-BLK_CTR(errors, "")
-BLK_CTR(bytes_read, "")
-BLK_CTR(bytes_written, "")
+VIRTIO_COUNTER_GETTER(blk_get_reads, struct virtio_blk, reads)
+VIRTIO_COUNTER_GETTER(blk_get_writes, struct virtio_blk, writes)
+VIRTIO_COUNTER_GETTER(blk_get_flushes, struct virtio_blk, flushes)
+VIRTIO_COUNTER_GETTER(blk_get_discards, struct virtio_blk, discards)
+VIRTIO_COUNTER_GETTER(blk_get_errors, struct virtio_blk, errors)
+VIRTIO_COUNTER_GETTER(blk_get_bytes_read, struct virtio_blk, bytes_read)
+VIRTIO_COUNTER_GETTER(blk_get_bytes_written, struct virtio_blk, bytes_written)
 
 static void blk_get_capacity(struct device *dev, struct dev_value *out)
 {
@@ -554,16 +542,16 @@ static void blk_fill_config(struct virtio_blk *b)
 {
 	uint8_t *c = b->vd.config;
 
-	put_le(c + CFG_CAPACITY, b->size / 512, 8);
-	put_le(c + CFG_SIZE_MAX, 1u << 20, 4);
-	put_le(c + CFG_SEG_MAX, VBLK_SEG_MAX, 4);
-	put_le(c + CFG_BLK_SIZE, 512, 4);
-	put_le(c + CFG_NUM_QUEUES, b->cfg.queues, 2);
-	put_le(c + CFG_MAX_DISCARD_SECTORS, VBLK_DISCARD_SECTORS_MAX, 4);
-	put_le(c + CFG_MAX_DISCARD_SEG, VBLK_DISCARD_SEG_MAX, 4);
-	put_le(c + CFG_DISCARD_ALIGN, 1, 4);
-	put_le(c + CFG_MAX_WZ_SECTORS, VBLK_DISCARD_SECTORS_MAX, 4);
-	put_le(c + CFG_MAX_WZ_SEG, VBLK_DISCARD_SEG_MAX, 4);
+	le_put(c + CFG_CAPACITY, b->size / 512, 8);
+	le_put(c + CFG_SIZE_MAX, 1u << 20, 4);
+	le_put(c + CFG_SEG_MAX, VBLK_SEG_MAX, 4);
+	le_put(c + CFG_BLK_SIZE, 512, 4);
+	le_put(c + CFG_NUM_QUEUES, b->cfg.queues, 2);
+	le_put(c + CFG_MAX_DISCARD_SECTORS, VBLK_DISCARD_SECTORS_MAX, 4);
+	le_put(c + CFG_MAX_DISCARD_SEG, VBLK_DISCARD_SEG_MAX, 4);
+	le_put(c + CFG_DISCARD_ALIGN, 1, 4);
+	le_put(c + CFG_MAX_WZ_SECTORS, VBLK_DISCARD_SECTORS_MAX, 4);
+	le_put(c + CFG_MAX_WZ_SEG, VBLK_DISCARD_SEG_MAX, 4);
 	c[CFG_WZ_MAY_UNMAP] = 1;
 }
 

@@ -220,15 +220,9 @@ static const struct virtio_dev_ops cons_ops = {
 	.destroy = cons_destroy,
 };
 
-#define CONS(dev) ((struct virtio_console *)virtio_from_dev(dev)->priv)
-#define CONS_CTR(n)							\
-	static void cons_get_##n(struct device *dev, struct dev_value *out)	\
-	{								\
-		out->u64 = __atomic_load_n(&CONS(dev)->n, __ATOMIC_RELAXED);	\
-	}
-CONS_CTR(rx_bytes)
-CONS_CTR(tx_bytes)
-CONS_CTR(connects)
+VIRTIO_COUNTER_GETTER(cons_get_rx_bytes, struct virtio_console, rx_bytes)
+VIRTIO_COUNTER_GETTER(cons_get_tx_bytes, struct virtio_console, tx_bytes)
+VIRTIO_COUNTER_GETTER(cons_get_connects, struct virtio_console, connects)
 
 static const struct dev_attr cons_attrs[] = {
 	VIRTIO_COMMON_ATTRS,

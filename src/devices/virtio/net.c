@@ -47,6 +47,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/le.h"
 #include "core/log.h"
 #include "devices/virtio/virtio_devs.h"
 #include "net/slirp.h"
@@ -186,12 +187,6 @@ static void net_check_failed(struct virtio_net *n)
 
 /* ---- receive ---- */
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
 static void net_rx_unpop(struct virtqueue *vq, const struct vq_elem *e, unsigned int k)
 {
 	while (k--)
@@ -247,7 +242,7 @@ static enum rx_result net_rx_copy(struct virtio_net *n, unsigned int q, uint8_t 
 	ret = net_rx_gather(n, q, len, &k);
 	if (ret != RX_DONE || !k)
 		return ret;
-	put_le16(pkt + VNET_HDR_NUM_BUFFERS, (uint16_t)k);
+	le_put(pkt + VNET_HDR_NUM_BUFFERS, (uint16_t)k, 2);
 	for (i = 0; i < k; i++) {
 		const struct vq_elem *e = &n->rx_elems[i];
 		size_t chunk = len - off < e->in_len ? len - off : (size_t)e->in_len;
@@ -699,18 +694,13 @@ static const struct virtio_dev_ops net_ops = {
 /* ---- device model ---- */
 
 #define NET(dev) ((struct virtio_net *)virtio_from_dev(dev)->priv)
-#define NET_CTR(name)							\
-	static void net_get_##name(struct device *dev, struct dev_value *out)	\
-	{								\
-		out->u64 = __atomic_load_n(&NET(dev)->name, __ATOMIC_RELAXED);	\
-	}
-NET_CTR(rx_packets)
-NET_CTR(rx_bytes)
-NET_CTR(rx_drops)
-NET_CTR(tx_packets)
-NET_CTR(tx_bytes)
-NET_CTR(tx_drops)
-NET_CTR(cur_pairs)
+VIRTIO_COUNTER_GETTER(net_get_rx_packets, struct virtio_net, rx_packets)
+VIRTIO_COUNTER_GETTER(net_get_rx_bytes, struct virtio_net, rx_bytes)
+VIRTIO_COUNTER_GETTER(net_get_rx_drops, struct virtio_net, rx_drops)
+VIRTIO_COUNTER_GETTER(net_get_tx_packets, struct virtio_net, tx_packets)
+VIRTIO_COUNTER_GETTER(net_get_tx_bytes, struct virtio_net, tx_bytes)
+VIRTIO_COUNTER_GETTER(net_get_tx_drops, struct virtio_net, tx_drops)
+VIRTIO_COUNTER_GETTER(net_get_cur_pairs, struct virtio_net, cur_pairs)
 
 static void net_get_mac(struct device *dev, struct dev_value *out)
 {
@@ -890,9 +880,9 @@ static void net_fill_config(struct virtio_net *n)
 			memcpy(n->cfg.mac + 3, "\x12\x34\x56", 3);
 	}
 	memcpy(c + CFG_MAC, n->cfg.mac, 6);
-	put_le16(c + CFG_STATUS, VNET_S_LINK_UP);
-	put_le16(c + CFG_MAX_PAIRS, (uint16_t)n->pairs);
-	put_le16(c + CFG_MTU, 1500);
+	le_put(c + CFG_STATUS, VNET_S_LINK_UP, 2);
+	le_put(c + CFG_MAX_PAIRS, (uint16_t)n->pairs, 2);
+	le_put(c + CFG_MTU, 1500, 2);
 }
 
 static int net_check_config(const struct virtio_net_config_in *cfg, unsigned int pairs)

@@ -82,17 +82,9 @@ static const struct virtio_dev_ops rng_ops = {
 	.destroy = rng_destroy,
 };
 
-#define RNG(dev) ((struct virtio_rng *)virtio_from_dev(dev)->priv)
 
-static void rng_get_requests(struct device *dev, struct dev_value *out)
-{
-	out->u64 = __atomic_load_n(&RNG(dev)->requests, __ATOMIC_RELAXED);
-}
-
-static void rng_get_bytes(struct device *dev, struct dev_value *out)
-{
-	out->u64 = __atomic_load_n(&RNG(dev)->bytes, __ATOMIC_RELAXED);
-}
+VIRTIO_COUNTER_GETTER(rng_get_requests, struct virtio_rng, requests)
+VIRTIO_COUNTER_GETTER(rng_get_bytes, struct virtio_rng, bytes)
 
 static const struct dev_attr rng_attrs[] = {
 	VIRTIO_COMMON_ATTRS,

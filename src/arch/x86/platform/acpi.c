@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 
+#include "core/le.h"
 #include "arch/x86/platform/acpi_tables.h"
 #include "arch/x86/platform/platform.h"
 #include "arch/x86/platform/table_util.h"
@@ -212,12 +213,6 @@ static void aml_name_crs(struct aml *a, const uint8_t *res, size_t len)
 	a->overflow |= body.overflow;
 }
 
-static void put_le(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* _CRS of PCI0: bus 0, the config ports, the 32-bit BAR window. */
 static void pci0_crs(struct aml *a)
 {
@@ -226,21 +221,21 @@ static void pci0_crs(struct aml *a)
 	};
 	uint8_t *io = r + 16, *mem = r + 24;
 
-	put_le(r + 14, 1, 2);				/* bus 0..0: length 1 */
+	le_put(r + 14, 1, 2);				/* bus 0..0: length 1 */
 	io[0] = ACPI_RES_IO;
 	io[1] = 1;					/* 16-bit decode */
-	put_le(io + 2, X86_PCI_CONFIG_ADDR, 2);
-	put_le(io + 4, X86_PCI_CONFIG_ADDR, 2);
+	le_put(io + 2, X86_PCI_CONFIG_ADDR, 2);
+	le_put(io + 4, X86_PCI_CONFIG_ADDR, 2);
 	io[6] = 1;					/* alignment */
 	io[7] = 8;					/* 0xcf8-0xcff */
 	mem[0] = ACPI_RES_DWORD_ADDR;
-	put_le(mem + 1, 23, 2);
+	le_put(mem + 1, 23, 2);
 	mem[3] = ACPI_RES_TYPE_MEMORY;
 	mem[4] = ACPI_RES_MIN_MAX_FIXED;
 	mem[5] = 1;					/* read-write, non-cacheable */
-	put_le(mem + 10, X86_PCI_MMIO_START, 4);
-	put_le(mem + 14, X86_PCI_MMIO_START + X86_PCI_MMIO_SIZE - 1, 4);
-	put_le(mem + 22, X86_PCI_MMIO_SIZE, 4);
+	le_put(mem + 10, X86_PCI_MMIO_START, 4);
+	le_put(mem + 14, X86_PCI_MMIO_START + X86_PCI_MMIO_SIZE - 1, 4);
+	le_put(mem + 22, X86_PCI_MMIO_SIZE, 4);
 	aml_name_crs(a, r, sizeof(r));
 }
 
@@ -275,8 +270,8 @@ static void pres_device(struct aml *scope)
 	uint8_t r[12] = { ACPI_RES_MEM32_FIXED, 9, 0, 1 /* read-write */ };
 	struct aml body = { .len = 0 };
 
-	put_le(r + 4, X86_PCI_ECAM_START, 4);
-	put_le(r + 8, X86_PCI_ECAM_SIZE, 4);
+	le_put(r + 4, X86_PCI_ECAM_START, 4);
+	le_put(r + 8, X86_PCI_ECAM_SIZE, 4);
 	aml_name_eisaid(&body, "_HID", "PNP0C02");
 	aml_name_int(&body, "_UID", 1);
 	aml_name_crs(&body, r, sizeof(r));
