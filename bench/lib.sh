@@ -35,6 +35,7 @@ bench_metric() {          # NAME UNIT TARGET DESCRIPTION
 
 bench_task() {            # NAME RUN_FN [RUNS]
   local runs=${3:-$BENCH_RUNS}
+  [ -n "${BENCH_ONLY:-}" ] && ! [[ $1 =~ $BENCH_ONLY ]] && return 0
   [ "$BENCH_QUICK" = 1 ] && runs=1
   BENCH_TASKS+=("$1 $2 $runs")
 }
@@ -44,21 +45,74 @@ bench_metric_field() { awk -F'\037' -v n="$1" -v i="$2" '$1 == n { print $i; exi
 
 # ---------------------------------------------------------------- commands
 # The exact command lines both sides run; set the array CMD.
-#   kite_cmd MEM_MIB SERIAL(none|stdio) CMDLINE
-#   qemu_cmd MEM_MIB SERIAL(none|stdio) CMDLINE
+#   side_cmd SIDE MEM_MIB SERIAL(none|stdio) CMDLINE [DEVICE...]
+# DEVICE words, the same virtio device on both sides (over virtio-mmio: QEMU's
+# microvm has no PCI host bridge the test guest can use without ACPI):
+#   rng         virtio-rng
+#   blk:FILE    virtio-blk on a raw image (page cache on both sides; QEMU with
+#               aio=io_uring, the back end kite uses)
+#   net:TAP     virtio-net on an existing tap device (no vhost on either side)
+# With devices, QEMU runs microvm with acpi=off so that it announces them on
+# the kernel command line (virtio_mmio.device=) as kite does, and with
+# virtio-mmio.force-legacy=false (virtio 1.x, as kite).
 kite_cmd() {
-  CMD=("$BENCH_KITE" run --kernel "$BENCH_GUEST" --mem "$1M" --cpus 1 --serial "$2" --cmdline "$3")
+  local mem=$1 serial=$2 cmdline=$3 d; shift 3
+  CMD=("$BENCH_KITE" run --kernel "$BENCH_GUEST" --mem "${mem}M" --cpus 1 --serial "$serial" --cmdline "$cmdline")
+  [ $# -gt 0 ] && CMD+=(--transport mmio)
+  for d in "$@"; do
+    case $d in
+      rng) CMD+=(--rng) ;;
+      blk:*) CMD+=(--disk "path=${d#blk:}") ;;
+      net:*) CMD+=(--net "tap=${d#net:}") ;;
+      *) echo "bench: kite_cmd: unknown device $d" >&2; return 1 ;;
+    esac
+  done
 }
 qemu_cmd() {
+  local mem=$1 serial=$2 cmdline=$3 d m=microvm n=0; shift 3
+  [ $# -gt 0 ] && m=microvm,acpi=off
   # shellcheck disable=SC2054  # the commas belong to QEMU's option syntax
-  CMD=("$BENCH_QEMU" -M microvm -enable-kvm -cpu host,-arch-capabilities -m "$1" -smp 1
-       -nodefaults -no-reboot -nographic -serial "$2" -kernel "$BENCH_GUEST" -append "$3"
+  CMD=("$BENCH_QEMU" -M "$m" -enable-kvm -cpu host,-arch-capabilities -m "$mem" -smp 1
+       -nodefaults -no-reboot -nographic -serial "$serial" -kernel "$BENCH_GUEST" -append "$cmdline"
        -device isa-debug-exit,iobase=0x501,iosize=1)
+  [ $# -gt 0 ] && CMD+=(-global virtio-mmio.force-legacy=false)
+  for d in "$@"; do
+    case $d in
+      rng) CMD+=(-device virtio-rng-device) ;;
+      blk:*) CMD+=(-drive "file=${d#blk:},format=raw,if=none,id=d$n,cache=writeback,aio=io_uring"
+                   -device "virtio-blk-device,drive=d$n") ;;
+      net:*) CMD+=(-netdev "tap,id=n$n,ifname=${d#net:},script=no,downscript=no"
+                   -device "virtio-net-device,netdev=n$n") ;;
+      *) echo "bench: qemu_cmd: unknown device $d" >&2; return 1 ;;
+    esac
+    n=$((n + 1))
+  done
 }
-side_cmd() {              # SIDE MEM_MIB SERIAL CMDLINE
+side_cmd() {              # SIDE MEM_MIB SERIAL CMDLINE [DEVICE...]
   local side=$1; shift
   "${side}_cmd" "$@"
 }
+
+# Run the guest once with serial on stdout captured; the "bench KIND ..."
+# line it prints is left in BENCH_LINE (key=value words).  Checks exit status
+# 1 (the guest's PASS) and that the line is there.
+#   bench_guest_line TASK SIDE KIND MEM_MIB CMDLINE [DEVICE...]
+BENCH_LINE=
+bench_guest_line() {
+  local task=$1 side=$2 kind=$3 mem=$4 cmdline=$5 out="$BENCH_WORK/guest.out"; shift 5
+  BENCH_LINE=
+  side_cmd "$side" "$mem" stdio "$cmdline" "$@" || { bench_fail "bad device list"; return 1; }
+  bench_note_cmd "$task" "$side" "${CMD[@]}"
+  bench_spawn -c "$out" -- "${CMD[@]}" || { bench_fail "spawn_time failed"; return 1; }
+  if [ "$SP_STATUS" != exit:1 ]; then
+    bench_fail "status $SP_STATUS, expected exit:1; guest said: $(grep -a -E 'FAIL|error' "$out" | head -n 2 | tr -c '[:print:]' ' ')"
+    return 1
+  fi
+  BENCH_LINE=$(grep -a -m1 "^bench $kind " "$out" | tr -d '\r')
+  [ -n "$BENCH_LINE" ] || { bench_fail "no \"bench $kind\" line in the guest's output"; return 1; }
+}
+# Value of KEY in BENCH_LINE ("" if absent).
+bench_line_get() { local w; for w in $BENCH_LINE; do [ "${w%%=*}" = "$1" ] && { echo "${w#*=}"; return; }; done; }
 
 # Remember the command a task ran on a side (first time only), for the report.
 bench_note_cmd() {        # TASK SIDE CMD...
@@ -244,6 +298,7 @@ bench_summarize() {
     unit=$(bench_metric_field "$m" 2); target=$(bench_metric_field "$m" 3)
     desc=$(bench_metric_field "$m" 4)
     k=$(stats "$BENCH_WORK/v.$m.kite"); q=$(stats "$BENCH_WORK/v.$m.qemu")
+    [ -n "${BENCH_ONLY:-}" ] && [ "${k##* }" = 0 ] && [ "${q##* }" = 0 ] && continue
     r=$(ratio "${k%% *}" "${q%% *}")
     printf '%s\037%s\037%s\037%s\037%s\037%s\037%s\037%s\n' "$m" "$unit" "$target" "${k// /$'\037'}" "${q// /$'\037'}" \
       "$r" "$(meets "${k%% *}" "$target")" "$desc" >>"$BENCH_WORK/summary.tsv"
@@ -277,7 +332,8 @@ bench_emit_json() {       # FILE
           "$(json_num "$1")" "$(json_num "$2")" "$(json_num "$3")" "$4" \
           "$(json_values "$BENCH_WORK/v.$m.$side")"
       done
-      printf '     "ratio": %s}' "$(json_num "$r")"
+      printf '     "ratio": %s, "better": %s, "verdict": %s}' "$(json_num "$r")" \
+        "$(bench_higher_better "$unit" && json_str higher || json_str lower)" "$(json_str "$(verdict "$r" "$unit")")"
     done <"$BENCH_WORK/summary.tsv"
     printf '\n  ],\n  "commands": ['
     first=1
@@ -306,22 +362,40 @@ json_str_lines() {
   done <"$1"
 }
 
+# Rates are better higher (IOPS, packets/s, MB/s, VMs/s, speed-ups), everything
+# else (times, memory) lower.
+bench_higher_better() {
+  case $1 in IOPS|pps|MB/s|VMs/s|x|pct-of-memcpy) return 0 ;; *) return 1 ;; esac
+}
+# verdict RATIO UNIT -> "kite 2.31x better", "QEMU 1.10x better", "even" or "-"
+verdict() {
+  local hb=0
+  bench_higher_better "$2" && hb=1
+  awk -v r="$1" -v hb=$hb 'BEGIN {
+    if (r == "-" || r + 0 <= 0) { print "-"; exit }
+    f = hb ? r + 0 : 1 / r
+    if (f >= 0.995 && f <= 1.005) print "even"
+    else if (f > 1) printf "kite %.2fx better\n", f
+    else printf "QEMU %.2fx better\n", 1 / f
+  }'
+}
+
 with_unit() { if [ "$1" = - ]; then echo -; else echo "$1 $2"; fi; }
 span() { if [ "$1" = - ]; then echo -; else echo "$1-$2"; fi; }
 
 # The results table (markdown), also what the terminal shows.
 bench_table_md() {
   local m unit target kmed kmin kmax kn qmed qmin qmax qn r ok desc tgt
-  printf '| metric | kite median | QEMU median | ratio (kite/QEMU) | runs (kite/QEMU) | spread kite (min-max) | spread QEMU (min-max) | target |\n'
-  printf '|---|---:|---:|---:|---:|---:|---:|---|\n'
+  printf '| metric | kite median | QEMU median | ratio (kite/QEMU) | verdict | runs (kite/QEMU) | spread kite (min-max) | spread QEMU (min-max) | target |\n'
+  printf '|---|---:|---:|---:|---|---:|---:|---:|---|\n'
   while IFS=$'\037' read -r m unit target kmed kmin kmax kn qmed qmin qmax qn r ok desc; do
     tgt=-
     if [ -n "$target" ]; then
       case $ok in yes) tgt=met ;; no) tgt=MISSED ;; *) tgt=n/a ;; esac
       tgt="kite $target $unit: $tgt"
     fi
-    printf '| %s | %s | %s | %s | %s/%s | %s | %s | %s |\n' "$m" "$(with_unit "$kmed" "$unit")" \
-      "$(with_unit "$qmed" "$unit")" "$r" "$kn" "$qn" "$(span "$kmin" "$kmax")" "$(span "$qmin" "$qmax")" "$tgt"
+    printf '| %s | %s | %s | %s | %s | %s/%s | %s | %s | %s |\n' "$m" "$(with_unit "$kmed" "$unit")" \
+      "$(with_unit "$qmed" "$unit")" "$r" "$(verdict "$r" "$unit")" "$kn" "$qn" "$(span "$kmin" "$kmax")" "$(span "$qmin" "$qmax")" "$tgt"
   done <"$BENCH_WORK/summary.tsv"
 }
 
@@ -331,7 +405,7 @@ bench_emit_md() {         # FILE
     printf '# kite benchmarks (%s)\n\n' "$([ "$BENCH_QUICK" = 1 ] && echo "quick mode: 1 run per side, no warm-up" \
       || echo "full mode: 1 warm-up run per side, then alternating runs")"
     bench_table_md
-    printf '\nMedians; spread is min-max over the runs; ratio < 1 means kite is smaller/faster.\n\n'
+    printf '\nMedians; spread is min-max over the runs; the verdict reads the ratio in the direction of the metric (times and memory: lower is better; IOPS, packets/s, MB/s, VMs/s: higher is better).\n\n'
     printf '## Metrics\n\n'
     while IFS=$'\037' read -r m unit target kmed kmin kmax kn qmed qmin qmax qn r ok desc; do
       printf -- '- **%s** (%s): %s\n' "$m" "$unit" "$desc"
@@ -392,4 +466,54 @@ plot '$dat' using 2:3:4:xtic(1) title 'kite' lc rgb '#2a7fd4', \
      '' using 0:(\$2):(sprintf("%.3g", \$2)) with labels offset -2.5,0.7 notitle, \
      '' using 0:(\$5):(sprintf("%.3g", \$5)) with labels offset 2.5,0.7 notitle
 EOF
+}
+
+# Note in the report why a chart is missing (gnuplot's first lines).
+bench_chart_skipped() {   # PNG-NAME
+  echo "$1: skipped: $(grep -v '^[[:space:]]*$' "$BENCH_WORK/gnuplot.log" 2>/dev/null | head -n 2 | tr -s ' \n' ' ' | head -c 200)" \
+    >>"$BENCH_WORK/notes.txt"
+}
+
+# Line chart of medians (min-max error bars) over an x axis, kite and QEMU:
+# one point per X:METRIC argument; a log2 x axis when X spans >= 16x.
+bench_curve() {           # PNG TITLE XLABEL YLABEL X:METRIC...
+  local png=$1 title=$2 xlabel=$3 ylabel=$4 dat p x m any=0 logx=""; shift 4
+  command -v gnuplot >/dev/null 2>&1 || return 1
+  dat="$BENCH_WORK/$(basename "$png" .png).dat"
+  : >"$dat"
+  local kmed kmin kmax kn qmed qmin qmax qn xmin=0 xmax=0 xtics=""
+  for p in "$@"; do
+    x=${p%%:*}; m=${p#*:}
+    read -r kmed kmin kmax kn < <(stats "$BENCH_WORK/v.$m.kite")
+    read -r qmed qmin qmax qn < <(stats "$BENCH_WORK/v.$m.qemu")
+    [ "$kn" = 0 ] && [ "$qn" = 0 ] || any=1
+    [ "$xmin" = 0 ] && xmin=$x
+    xmax=$x
+    xtics+="${xtics:+, }$x"
+    printf '%s %s %s %s %s %s %s\n' "$x" "${kmed/-/NaN}" "${kmin/-/NaN}" "${kmax/-/NaN}" \
+      "${qmed/-/NaN}" "${qmin/-/NaN}" "${qmax/-/NaN}" >>"$dat"
+  done
+  if [ $any = 0 ]; then
+    echo "no data" >"$BENCH_WORK/gnuplot.log"; rm -f "$png"; return 1
+  fi
+  [ $((xmax)) -ge $((xmin * 16)) ] && logx="set logscale x 2"
+  local term="pngcairo size 900,520 font 'sans,10'"
+  gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1 || term="png size 900,520"
+  gnuplot >"$BENCH_WORK/gnuplot.log" 2>&1 <<EOG
+set terminal $term
+set output '$png'
+set title "$title"
+set xlabel "$xlabel"
+set ylabel "$ylabel"
+$logx
+set xtics ($xtics)
+set xrange [$xmin * 0.8:$xmax * 1.25]
+set offsets 0, 0, graph 0.1, 0
+set grid
+set yrange [0:*]
+set key below
+set datafile missing "NaN"
+plot '$dat' using 1:2:3:4 with yerrorlines title 'kite' lc rgb '#2a7fd4' lw 2 pt 7, \
+     '' using 1:5:6:7 with yerrorlines title 'QEMU microvm' lc rgb '#d4702a' lw 2 pt 5
+EOG
 }

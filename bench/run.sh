@@ -4,6 +4,7 @@
 #
 #   bench/run.sh [--quick] [--out DIR] [--runs N] [--mem-runs N] [--timeout S]
 #                [--build DIR] [--kite PATH] [--guest PATH] [--qemu PATH|none]
+#                [--only REGEX]
 #
 # Called by `make bench` (full) and `make bench QUICK=1` (smoke test).
 #   full:    one warm-up run per side, then kite/QEMU alternately, N runs each
@@ -12,6 +13,8 @@
 # Writes DIR/latest.md, DIR/latest.json, DIR/*.png (gnuplot; skipped with a
 # note when gnuplot is absent) and, in full mode, DIR/history/DATE-COMMIT.json; DIR defaults
 # to bench/results.  Prints a progress line, then the table.
+# --only REGEX runs only the tasks whose name matches (bash regex, e.g.
+# 'startup|scale'); rows without data are then left out of the report.
 # Exit status: 0 all runs passed their checks; 1 some run failed (wrong exit
 # status, timeout, missing output: listed under Errors); 2 usage or setup error.
 #
@@ -31,6 +34,7 @@ BENCH_TIMEOUT=
 BENCH_KITE=
 BENCH_GUEST=
 QEMU_ARG=
+BENCH_ONLY=
 
 usage() {
   awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "${BASH_SOURCE[0]}"
@@ -49,6 +53,7 @@ while [ $# -gt 0 ]; do
     --kite) BENCH_KITE=${2:?}; shift ;;
     --guest) BENCH_GUEST=${2:?}; shift ;;
     --qemu) QEMU_ARG=${2:?}; shift ;;
+    --only) BENCH_ONLY=${2:?--only needs a regular expression}; shift ;;
     -h|--help) usage 0 ;;
     *) echo "bench: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -91,7 +96,10 @@ fi
 
 mkdir -p "$BENCH_OUT/history" || die "cannot create $BENCH_OUT"
 BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/kite-bench.XXXXXX") || die "mktemp failed"
-trap 'rm -rf "$BENCH_WORK"' EXIT
+BENCH_CLEANUP=()         # functions the metric groups register (taps, ...)
+bench_cleanup() { local f; for f in "${BENCH_CLEANUP[@]}"; do "$f"; done; rm -rf "$BENCH_WORK"; }
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
 : >"$BENCH_WORK/errors.txt"; : >"$BENCH_WORK/notes.txt"; : >"$BENCH_WORK/commands.tsv"
 : >"$BENCH_WORK/metrics.tsv"
 

@@ -2,13 +2,14 @@
 # Install the Debian packages kite needs to build, test and benchmark.
 # Idempotent and quiet when nothing is missing.
 #   scripts/deps.sh          build + run
-#   scripts/deps.sh test     also what the test suite needs (QEMU, a Linux kernel)
+#   scripts/deps.sh test     also what the test suite needs (QEMU, a Linux kernel, gnuplot
+#                            for the benchmark smoke test)
 #   scripts/deps.sh bench    also what the benchmarks need
 #   scripts/deps.sh fuzz     also what `make fuzz` needs (clang, libFuzzer)
 set -euo pipefail
 
 build_pkgs=(gcc make meson ninja-build pkg-config binutils liburcu-dev libmicrohttpd-dev libjson-c-dev liburing-dev libslirp-dev libglib2.0-dev)
-test_pkgs=(qemu-system-x86 linux-image-amd64 xz-utils zstd cpio bsdutils procps curl socat)
+test_pkgs=(qemu-system-x86 linux-image-amd64 xz-utils zstd cpio bsdutils procps curl socat iproute2 gnuplot-nox)
 bench_pkgs=(qemu-system-x86 gnuplot-nox)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 

@@ -8,8 +8,9 @@
 # Tasks (each alternates kite/QEMU):
 #   startup-exit        test=quit, 64 MiB, serial none: exec -> exit
 #   startup-first-byte  test=hello, 64 MiB, serial stdio: exec -> first byte on stdout
-#   memory-64M/-1G      test=quit, serial none, 64 MiB / 1 GiB, main thread traced
-#                       (spawn_time -g): peak RSS, guest RAM resident, the difference
+#   memory-SIZE         test=quit, serial none, 64 MiB, 256 MiB, 1 GiB and 4 GiB
+#                       (the scaling curve), main thread traced (spawn_time -g):
+#                       peak RSS, guest RAM resident, the difference
 
 STARTUP_HELLO="hello from the kite test guest"
 
@@ -24,15 +25,19 @@ startup_register() {
     "resident size of the guest RAM mapping just before the VMM unmaps it or exits (guest pages the VMM or the guest touched, incl. the loaded image and firmware; QEMU backs RAM with 2 MiB THP pages)"
   bench_metric vmm-overhead-64M MiB "<= 4" \
     "peak RSS minus guest-touched, 64 MiB guest: the VMM's own memory"
-  bench_metric peak-rss-1G MiB "" \
-    "peak RSS, test=quit, 1 GiB guest (should not grow with guest size)"
-  bench_metric vmm-overhead-1G MiB "" \
-    "peak RSS minus guest-touched, 1 GiB guest"
+  local sz
+  for sz in 256M 1G 4G; do
+    bench_metric "peak-rss-$sz" MiB "" \
+      "peak RSS, test=quit, $sz guest (the VMM's part should not grow with guest size)"
+    bench_metric "vmm-overhead-$sz" MiB "" "peak RSS minus guest-touched, $sz guest"
+  done
 
   bench_task startup-exit startup_exit_run
   bench_task startup-first-byte startup_first_byte_run
   bench_task memory-64M startup_memory_64M_run "$BENCH_MEM_RUNS"
+  bench_task memory-256M startup_memory_256M_run "$BENCH_MEM_RUNS"
   bench_task memory-1G startup_memory_1G_run "$BENCH_MEM_RUNS"
+  bench_task memory-4G startup_memory_4G_run "$BENCH_MEM_RUNS"
 }
 
 startup_exit_run() {      # SIDE
@@ -74,7 +79,9 @@ startup_memory_run() {    # SIDE MEM_MIB SUFFIX
   bench_record "vmm-overhead-$sfx" "$side" "$(kb_to_mib $((SP_MAXRSS_KB - SP_GUEST_RSS_KB)))"
 }
 startup_memory_64M_run() { startup_memory_run "$1" 64 64M; }
+startup_memory_256M_run() { startup_memory_run "$1" 256 256M; }
 startup_memory_1G_run() { startup_memory_run "$1" 1024 1G; }
+startup_memory_4G_run() { startup_memory_run "$1" 4096 4G; }
 
 startup_notes() {
   cat <<'NOTES'
@@ -92,12 +99,19 @@ startup_charts() {
       "milliseconds" startup-exit startup-first-byte; then
     CHARTS+=(startup.png)
   else
-    echo "startup.png: skipped: $(grep -v '^[[:space:]]*$' "$BENCH_WORK/gnuplot.log" | head -n 2 | tr -s ' \n' ' ' | head -c 200)" >>"$BENCH_WORK/notes.txt"
+    bench_chart_skipped startup.png
   fi
   if bench_chart "$BENCH_OUT/memory.png" "Memory: kite vs QEMU microvm (median, min-max bars)" \
       "MiB" peak-rss-64M vmm-overhead-64M peak-rss-1G vmm-overhead-1G; then
     CHARTS+=(memory.png)
   else
-    echo "memory.png: skipped: $(grep -v '^[[:space:]]*$' "$BENCH_WORK/gnuplot.log" | head -n 2 | tr -s ' \n' ' ' | head -c 200)" >>"$BENCH_WORK/notes.txt"
+    bench_chart_skipped memory.png
+  fi
+  if bench_curve "$BENCH_OUT/memory-scaling.png" "VMM memory overhead vs guest memory (median, min-max bars)" \
+      "guest memory (MiB)" "VMM overhead: peak RSS - guest pages (MiB)" \
+      64:vmm-overhead-64M 256:vmm-overhead-256M 1024:vmm-overhead-1G 4096:vmm-overhead-4G; then
+    CHARTS+=(memory-scaling.png)
+  else
+    bench_chart_skipped memory-scaling.png
   fi
 }

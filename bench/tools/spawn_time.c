@@ -2,7 +2,7 @@
 /*
  * spawn_time - run one command once and time it precisely (kite benchmarks).
  *
- *   spawn_time [-m exit|first-byte] [-t SECONDS] [-c FILE] [-g BYTES] -- CMD [ARG...]
+ *   spawn_time [-m exit|first-byte] [-t SECONDS] [-c FILE] [-g BYTES] [-n N] -- CMD [ARG...]
  *
  *   -m exit        (default) wall time from just before fork() to wait4()
  *   -m first-byte  also the time to the first byte the child writes on its
@@ -18,6 +18,13 @@
  *                  guest_rss_kb: the largest resident size seen in mappings
  *                  at least BYTES long (the guest RAM).  Adds ptrace stops
  *                  at every syscall of the main thread: do not use its times.
+ *   -n N           scaling mode (exit mode only): start N copies of CMD at
+ *                  once (one fork after the other, no waiting in between);
+ *                  wall_ns runs until the last one has exited.  status is
+ *                  the common status of all N, or "mixed" (then statuses=
+ *                  lists each distinct status with its count); maxrss_kb is
+ *                  the largest of the N.  Each copy's stdout is /dev/null
+ *                  (or FILE.I with -c FILE).
  *
  * The child gets /dev/null on stdin and inherits stderr.  One line on stdout:
  *   status=exit:N|signal:N|timeout wall_ns=N first_ns=N|-1 maxrss_kb=N
@@ -63,7 +70,7 @@ static int64_t now_ns(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: spawn_time [-m exit|first-byte] [-t SECONDS] [-c FILE] "
-			"[-g BYTES] -- CMD [ARG...]\n");
+			"[-g BYTES] [-n N] -- CMD [ARG...]\n");
 	exit(2);
 }
 
@@ -130,24 +137,122 @@ static int big_munmap_entry(pid_t pid, unsigned long long min_bytes)
 #endif
 }
 
+static void status_str(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exit:%d", WEXITSTATUS(status));
+	else
+		snprintf(buf, len, "signal:%d", WTERMSIG(status));
+}
+
+/* -n N: N copies at once; see the header comment. */
+static int run_many(char **argv, int n, double timeout, const char *capture)
+{
+	enum { MAX_KINDS = 8 };
+	char kinds[MAX_KINDS][32], first[32] = "";
+	int counts[MAX_KINDS] = { 0 }, nkinds = 0, started = 0, left, i, mixed = 0;
+	long maxrss = 0;
+	pid_t *pids = calloc((size_t)n, sizeof(*pids));
+	int64_t t0, t1;
+
+	if (!pids) {
+		perror("spawn_time: calloc");
+		return 3;
+	}
+	if (timeout > 0) {
+		struct itimerval it = { { 0, 0 }, { (time_t)timeout,
+				(suseconds_t)((timeout - (time_t)timeout) * 1e6) } };
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			perror("spawn_time: fork");
+			break;
+		}
+		if (pids[i] == 0) {
+			char path[4096];
+			int in = open("/dev/null", O_RDONLY), out;
+
+			if (capture)
+				snprintf(path, sizeof(path), "%s.%d", capture, i);
+			out = open(capture ? path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
+				_exit(127);
+			execvp(argv[0], argv);
+			fprintf(stderr, "spawn_time: %s: %s\n", argv[0], strerror(errno));
+			_exit(127);
+		}
+		started++;
+	}
+	for (left = started; left > 0;) {
+		struct rusage ru;
+		char st[32];
+		int status, k;
+		pid_t r = wait4(-1, &status, 0, &ru);
+
+		if (r < 0) {
+			if (errno == EINTR) {
+				if (timed_out)
+					for (i = 0; i < started; i++)
+						kill(pids[i], SIGKILL);
+				continue;
+			}
+			perror("spawn_time: wait4");
+			return 3;
+		}
+		left--;
+		if (ru.ru_maxrss > maxrss)
+			maxrss = ru.ru_maxrss;
+		if (timed_out && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			snprintf(st, sizeof(st), "timeout");
+		else
+			status_str(status, st, sizeof(st));
+		if (!first[0])
+			snprintf(first, sizeof(first), "%s", st);
+		mixed |= strcmp(first, st) != 0;
+		for (k = 0; k < nkinds && strcmp(kinds[k], st); k++)
+			;
+		if (k == nkinds && nkinds < MAX_KINDS)
+			snprintf(kinds[nkinds++], sizeof(kinds[0]), "%s", st);
+		if (k < nkinds)
+			counts[k]++;
+	}
+	t1 = now_ns();
+	free(pids);
+	if (started < n)
+		mixed = 1;
+	printf("status=%s wall_ns=%lld first_ns=-1 maxrss_kb=%ld started=%d", mixed ? "mixed" : first,
+	       (long long)(t1 - t0), maxrss, started);
+	if (mixed) {
+		printf(" statuses=");
+		for (i = 0; i < nkinds; i++)
+			printf("%s%s*%d", i ? "," : "", kinds[i], counts[i]);
+	}
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = "exit", *capture = NULL;
 	double timeout = 0;
 	unsigned long long min_bytes = 0;
-	int first_byte, opt, traced = 0, pfd[2] = { -1, -1 }, cfd = -1, status = 0;
+	int first_byte, opt, traced = 0, many = 1, pfd[2] = { -1, -1 }, cfd = -1, status = 0;
 	struct mem mem = { -1, -1, -1, -1 };
 	struct rusage ru;
 	struct sigaction sa;
 	int64_t t0, t1, tfirst = -1;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+m:t:c:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "+m:t:c:g:n:")) != -1) {
 		switch (opt) {
 		case 'm': mode = optarg; break;
 		case 't': timeout = atof(optarg); break;
 		case 'c': capture = optarg; break;
 		case 'g': min_bytes = strtoull(optarg, NULL, 0); break;
+		case 'n': many = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -157,6 +262,8 @@ int main(int argc, char **argv)
 		usage();
 	first_byte = !strcmp(mode, "first-byte");
 	if (first_byte && min_bytes)
+		usage();
+	if (many < 1 || many > 4096 || (many > 1 && (first_byte || min_bytes)))
 		usage();
 
 	if (capture) {
@@ -174,6 +281,8 @@ int main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;	/* no SA_RESTART: wait4/read return EINTR */
 	sigaction(SIGALRM, &sa, NULL);
+	if (many > 1)
+		return run_many(argv + optind, many, timeout, capture);
 
 	t0 = now_ns();
 	pid = fork();

@@ -341,8 +341,9 @@ void *virtq_get(struct virtq *vq, uint32_t *len)
 		vq->desc[i].next = vq->free_head;
 		vq->free_head = (uint16_t)id;
 		vq->last_used++;
-		if (vq->event_idx)
-			WRITE_ONCE(vq->avail->ring[vq->size], vq->last_used);	/* used_event */
+		if (vq->event_idx)	/* used_event */
+			WRITE_ONCE(vq->avail->ring[vq->size],
+				   (uint16_t)(vq->last_used + (vq->poll_only ? 0x8000 : 0)));
 	}
 	tok = vq->token[id];
 	vq->token[id] = NULL;
@@ -352,6 +353,18 @@ void *virtq_get(struct virtq *vq, uint32_t *len)
 	if (len)
 		*len = l;
 	return tok;
+}
+
+/*
+ * The device interrupts when used_event lies in [old, new) of the entries it
+ * just used; new - last_used <= size <= 1024, so last_used + 0x8000 is never
+ * in that range.
+ */
+void virtq_set_poll_only(struct virtq *vq)
+{
+	vq->poll_only = true;
+	if (!vq->packed && vq->event_idx)
+		WRITE_ONCE(vq->avail->ring[vq->size], (uint16_t)(vq->last_used + 0x8000));
 }
 
 void *virtq_wait(struct virtq *vq, uint32_t *len, uint64_t timeout_ms)

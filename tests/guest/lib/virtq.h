@@ -109,6 +109,9 @@ struct virtq {
 	struct vring_desc *indirect;	/* size * VIRTQ_MAX_INDIRECT */
 
 	uint64_t kicks, completions;
+	/* virtq_set_poll_only: split EVENT_IDX rings keep used_event out of
+	 * the device's reach instead of following last_used. */
+	bool poll_only;
 };
 
 /* Allocate and zero the rings (size must be what the device accepts; split
@@ -134,6 +137,11 @@ bool virtq_has_used(struct virtq *vq);
  * timeout. */
 bool virtq_submit_wait(struct virtq *vq, const struct vq_buf *bufs, unsigned int n,
 		       bool indirect, uint32_t *len, uint64_t timeout_ms);
+/* Polling for good: ask the device never to interrupt for this queue, also
+ * with EVENT_IDX on a split ring (used_event parked half the index space
+ * ahead of last_used and kept there by virtq_get).  Without EVENT_IDX the
+ * polling flags set by virtq_alloc already do it. */
+void virtq_set_poll_only(struct virtq *vq);
 /* Wait for any used buffer (or an interrupt first in irq mode). */
 void *virtq_wait(struct virtq *vq, uint32_t *len, uint64_t timeout_ms);
 
