@@ -84,6 +84,13 @@ run_kite 60 run --kernel "$GUEST" --mem 128M --disk path="$DISK",direct=on \
 expect virtio-blk-direct-io-passes 1 "^PASS"
 check_disk virtio-blk-direct-io-data-is-on-the-host-file
 
+# A driver without FLUSH gets a write-through device (RWF_DSYNC writes).
+new_disk
+run_kite 60 run --kernel "$GUEST" --mem 128M --disk path="$DISK" --log-level info \
+  --cmdline "test=vblk seed=$RANDOM flush=0"
+expect virtio-blk-without-flush-passes 1 "^PASS" "did not negotiate FLUSH: writes are written through"
+check_disk virtio-blk-without-flush-data-is-on-the-host-file
+
 # Writes the guest saw completed, then flushed, survive kill -9 of kite.
 new_disk
 "$KITE" run --kernel "$GUEST" --mem 128M --disk path="$DISK" --serial file:"$TMPD/hold.txt" \

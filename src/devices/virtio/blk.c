@@ -5,7 +5,8 @@
  * Reads and writes go straight between the image and guest memory: the
  * request's data segments are translated into host iovecs (through the
  * virtqueue cursors, so guest pages written by a read are dirty-tracked)
- * and submitted as one readv/writev.  FLUSH is an fdatasync; DISCARD and
+ * and submitted as one readv/writev.  FLUSH is an fdatasync (a driver that
+ * did not negotiate FLUSH gets write-through: RWF_DSYNC writes); DISCARD and
  * WRITE_ZEROES are fallocate() calls.  Everything runs on the device's I/O
  * thread: it pops requests, submits them, and reaps completions when the
  * ring's eventfd fires.  Request slots are preallocated (queues x size), so
@@ -165,10 +166,17 @@ static bool blk_submit_rw(struct virtio_blk *b, struct blk_req *r, struct vq_cur
 		blk_complete(b, r, VBLK_S_IOERR, 0);	/* cannot happen: ring >= slots */
 		return false;
 	}
-	if (r->type == VBLK_T_IN)
+	if (r->type == VBLK_T_IN) {
 		io_uring_prep_readv(sqe, b->fd, r->iov, (unsigned int)n, sector * 512);
-	else
+	} else {
 		io_uring_prep_writev(sqe, b->fd, r->iov, (unsigned int)n, sector * 512);
+		/* A driver without FLUSH cannot ask for durability, so it assumes
+		 * a write-through device (virtio 1.2, 5.2.6.2; Linux treats the
+		 * disk as having no write cache): complete writes only once they
+		 * are on stable storage. */
+		if (!virtio_has_feature(&b->vd, VBLK_F_FLUSH))
+			sqe->rw_flags = RWF_DSYNC;
+	}
 	io_uring_sqe_set_data(sqe, r);
 	b->inflight++;
 	return true;
@@ -426,8 +434,19 @@ static void blk_destroy(struct virtio_dev *vd)
 	free(b);
 }
 
+static int blk_activate(struct virtio_dev *vd)
+{
+	struct virtio_blk *b = vd->priv;
+
+	if (!b->cfg.ro && !virtio_has_feature(vd, VBLK_F_FLUSH))
+		log_info("%s: the driver did not negotiate FLUSH: writes are written through "
+			 "(RWF_DSYNC)", vd->dev.id);
+	return 0;
+}
+
 static const struct virtio_dev_ops blk_ops = {
 	.device_id = VIRTIO_ID_BLOCK,
+	.activate = blk_activate,
 	.queue_kick = blk_queue_kick,
 	.reset = blk_reset,
 	.quiesce = blk_drain,
@@ -462,11 +481,22 @@ static void blk_get_path(struct device *dev, struct dev_value *out)
 
 #define INFO_U64(n, doc) { #n, DEV_ATTR_U64, DEV_ATTR_INFO, doc, blk_get_##n, NULL }
 
+static void blk_get_write_cache(struct device *dev, struct dev_value *out)
+{
+	struct dev_value f;
+
+	virtio_attr_driver_features(dev, &f);	/* under the device lock */
+	out->b = (f.u64 >> VBLK_F_FLUSH) & 1;
+}
+
 static const struct dev_attr blk_attrs[] = {
 	VIRTIO_COMMON_ATTRS,
 	INFO_U64(capacity, "size in 512-byte sectors"),
 	{ "read_only", DEV_ATTR_BOOL, DEV_ATTR_INFO, "writes are refused", blk_get_read_only, NULL },
 	{ "path", DEV_ATTR_STR, DEV_ATTR_INFO, "the image file", blk_get_path, NULL },
+	{ "write_cache", DEV_ATTR_BOOL, DEV_ATTR_INFO,
+	  "the driver negotiated FLUSH (writes may wait in the host page cache until it "
+	  "flushes); false: every write is written through", blk_get_write_cache, NULL },
 	INFO_U64(reads, "read requests completed"),
 	INFO_U64(writes, "write requests completed"),
 	INFO_U64(flushes, "flush requests"),

@@ -2,6 +2,7 @@
 /*
  * test=vblk [transport=mmio|pci] [ring=packed] [irq=1|msix|intx] [seed=N]
  *           [ro=1] [dev=N] [queues=N] [indirect=0] [event_idx=0] [discard_zeroes=1]
+ *           [flush=0]
  *
  * virtio-blk: capacity, seeded pattern writes (lib/pattern.h) of 512 B ..
  * 1 MiB at scattered offsets and at the last sectors, spread over every
@@ -269,10 +270,15 @@ GUEST_TEST(vblk, "[transport=mmio|pci] [ring=packed] [irq=1] [seed=N] [ro=1]: vi
 	size_t where;
 	char idstr[21];
 
+	char flush_word[4] = "1";
+
+	/* flush=0: do not accept FLUSH (the device must then write through) */
+	cmdline_get("flush", flush_word, sizeof(flush_word));
 	virtio_start_cmdline(VIRTIO_ID_BLOCK, &dev,
 			     BIT(VIRTIO_BLK_F_SIZE_MAX) | BIT(VIRTIO_BLK_F_SEG_MAX) |
 			     BIT(VIRTIO_BLK_F_RO) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
-			     BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_BLK_F_MQ) |
+			     (strcmp(flush_word, "0") ? BIT(VIRTIO_BLK_F_FLUSH) : 0) |
+			     BIT(VIRTIO_BLK_F_MQ) |
 			     BIT(VIRTIO_BLK_F_DISCARD) | BIT(VIRTIO_BLK_F_WRITE_ZEROES));
 	capacity = virtio_cfg64(&dev, 0);
 	if (virtio_has(&dev, VIRTIO_BLK_F_SIZE_MAX))
