@@ -301,6 +301,8 @@ static bool blk_start(struct virtio_blk *b, struct blk_req *r)
 	return false;
 }
 
+static void blk_reap(struct virtio_blk *b);
+
 static void blk_queue_kick(struct virtio_dev *vd, unsigned int q)
 {
 	struct virtio_blk *b = vd->priv;
@@ -330,10 +332,17 @@ static void blk_queue_kick(struct virtio_dev *vd, unsigned int q)
 		if (vd->failed)
 			return;
 	}
-	if (submitted)
-		io_uring_submit(&b->ring);
 	if (completed)
 		virtio_notify(vd, q);
+	if (submitted) {
+		io_uring_submit(&b->ring);
+		/* Reads from the page cache (and most buffered writes) complete
+		 * inside the submit: hand them back now instead of after another
+		 * trip through epoll.  (Not io_uring_register_eventfd_async:
+		 * completions posted by task work in this thread, e.g. O_DIRECT
+		 * reads, would then never signal the eventfd.) */
+		blk_reap(b);
+	}
 }
 
 static void blk_account(struct virtio_blk *b, const struct blk_req *r, int res)
