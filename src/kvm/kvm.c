@@ -282,6 +282,125 @@ KVM_VCPU_IOCTL(kvm_vcpu_set_sregs, KVM_SET_SREGS, struct kvm_sregs, const)
 KVM_VCPU_IOCTL(kvm_vcpu_set_fpu, KVM_SET_FPU, struct kvm_fpu, const)
 KVM_VCPU_IOCTL(kvm_vcpu_get_lapic, KVM_GET_LAPIC, struct kvm_lapic_state, )
 KVM_VCPU_IOCTL(kvm_vcpu_set_lapic, KVM_SET_LAPIC, struct kvm_lapic_state, const)
+KVM_VCPU_IOCTL(kvm_vcpu_get_sregs2, KVM_GET_SREGS2, struct kvm_sregs2, )
+KVM_VCPU_IOCTL(kvm_vcpu_set_sregs2, KVM_SET_SREGS2, struct kvm_sregs2, const)
+KVM_VCPU_IOCTL(kvm_vcpu_get_fpu, KVM_GET_FPU, struct kvm_fpu, )
+KVM_VCPU_IOCTL(kvm_vcpu_set_xsave, KVM_SET_XSAVE, struct kvm_xsave, const)
+KVM_VCPU_IOCTL(kvm_vcpu_get_xcrs, KVM_GET_XCRS, struct kvm_xcrs, )
+KVM_VCPU_IOCTL(kvm_vcpu_set_xcrs, KVM_SET_XCRS, struct kvm_xcrs, const)
+KVM_VCPU_IOCTL(kvm_vcpu_get_events, KVM_GET_VCPU_EVENTS, struct kvm_vcpu_events, )
+KVM_VCPU_IOCTL(kvm_vcpu_set_events, KVM_SET_VCPU_EVENTS, struct kvm_vcpu_events, const)
+KVM_VCPU_IOCTL(kvm_vcpu_get_mp_state, KVM_GET_MP_STATE, struct kvm_mp_state, )
+KVM_VCPU_IOCTL(kvm_vcpu_set_mp_state, KVM_SET_MP_STATE, struct kvm_mp_state, const)
+KVM_VCPU_IOCTL(kvm_vcpu_get_debugregs, KVM_GET_DEBUGREGS, struct kvm_debugregs, )
+KVM_VCPU_IOCTL(kvm_vcpu_set_debugregs, KVM_SET_DEBUGREGS, struct kvm_debugregs, const)
+/* The same shape on the VM fd. */
+KVM_VCPU_IOCTL(kvm_vm_set_irqchip, KVM_SET_IRQCHIP, struct kvm_irqchip, const)
+KVM_VCPU_IOCTL(kvm_vm_set_pit2, KVM_SET_PIT2, struct kvm_pit_state2, const)
+KVM_VCPU_IOCTL(kvm_vm_get_clock, KVM_GET_CLOCK, struct kvm_clock_data, )
+KVM_VCPU_IOCTL(kvm_vm_set_clock, KVM_SET_CLOCK, struct kvm_clock_data, const)
+
+int kvm_vcpu_get_xsave(int vcpu_fd, struct kvm_xsave *xsave, bool xsave2)
+{
+	int ret = xioctl(vcpu_fd, xsave2 ? KVM_GET_XSAVE2 : KVM_GET_XSAVE, xsave);
+
+	if (ret < 0)
+		return err_set(ret, "%s: %s", xsave2 ? "KVM_GET_XSAVE2" : "KVM_GET_XSAVE",
+			       strerror(-ret));
+	return 0;
+}
+
+int kvm_vcpu_get_msrs(int vcpu_fd, struct kvm_msrs *msrs)
+{
+	int ret = xioctl(vcpu_fd, KVM_GET_MSRS, msrs);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_GET_MSRS (%u MSRs): %s", msrs->nmsrs, strerror(-ret));
+	return ret;
+}
+
+int kvm_msr_index_list(int kvm_fd, uint32_t *idx, uint32_t cap, uint32_t *n)
+{
+	struct kvm_msr_list *l = calloc(1, sizeof(*l) + cap * sizeof(l->indices[0]));
+	int ret;
+
+	if (!l)
+		return err_set(-ENOMEM, "out of memory for the MSR list");
+	l->nmsrs = cap;
+	ret = xioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, l);
+	if (ret == -E2BIG)	/* KVM wrote how many it has into nmsrs */
+		ret = err_set(-E2BIG, "KVM lists %u MSRs, more than the %u kite keeps",
+			      l->nmsrs, cap);
+	else if (ret < 0)
+		ret = err_set(ret, "KVM_GET_MSR_INDEX_LIST: %s", strerror(-ret));
+	else {
+		memcpy(idx, l->indices, l->nmsrs * sizeof(idx[0]));
+		*n = l->nmsrs;
+	}
+	free(l);
+	return ret < 0 ? ret : 0;
+}
+
+int kvm_vcpu_get_tsc_khz(int vcpu_fd)
+{
+	int ret = xioctl(vcpu_fd, KVM_GET_TSC_KHZ, NULL);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_GET_TSC_KHZ: %s", strerror(-ret));
+	return ret;
+}
+
+static int kvm_vcpu_tsc_attr(int vcpu_fd, unsigned long req, uint64_t *offset)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uint64_t)(uintptr_t)offset,
+	};
+
+	return xioctl(vcpu_fd, req, &a);
+}
+
+bool kvm_vcpu_has_tsc_offset(int vcpu_fd)
+{
+	return kvm_vcpu_tsc_attr(vcpu_fd, KVM_HAS_DEVICE_ATTR, NULL) == 0;
+}
+
+int kvm_vcpu_get_tsc_offset(int vcpu_fd, uint64_t *offset)
+{
+	int ret = kvm_vcpu_tsc_attr(vcpu_fd, KVM_GET_DEVICE_ATTR, offset);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_GET_DEVICE_ATTR (TSC offset): %s", strerror(-ret));
+	return 0;
+}
+
+int kvm_vcpu_set_tsc_offset(int vcpu_fd, uint64_t offset)
+{
+	int ret = kvm_vcpu_tsc_attr(vcpu_fd, KVM_SET_DEVICE_ATTR, &offset);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_SET_DEVICE_ATTR (TSC offset): %s", strerror(-ret));
+	return 0;
+}
+
+int kvm_vm_get_irqchip(int vm_fd, struct kvm_irqchip *chip)
+{
+	int ret = xioctl(vm_fd, KVM_GET_IRQCHIP, chip);
+
+	if (ret < 0 && ret != -ENXIO)
+		return err_set(ret, "KVM_GET_IRQCHIP (chip %u): %s", chip->chip_id,
+			       strerror(-ret));
+	return ret;
+}
+
+int kvm_vm_get_pit2(int vm_fd, struct kvm_pit_state2 *pit)
+{
+	int ret = xioctl(vm_fd, KVM_GET_PIT2, pit);
+
+	if (ret < 0 && ret != -ENXIO)
+		return err_set(ret, "KVM_GET_PIT2: %s", strerror(-ret));
+	return ret;
+}
 
 int kvm_vcpu_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs)
 {
@@ -312,6 +431,20 @@ int kvm_vcpu_translate(int vcpu_fd, uint64_t linear, uint64_t *gpa)
 int kvm_vcpu_run(int vcpu_fd)
 {
 	return ioctl(vcpu_fd, KVM_RUN, 0) < 0 ? -errno : 0;
+}
+
+int kvm_vcpu_complete_io(int vcpu_fd, struct kvm_run *run)
+{
+	int ret;
+
+	run->immediate_exit = 1;
+	ret = kvm_vcpu_run(vcpu_fd);
+	run->immediate_exit = 0;
+	/* -EINTR is the expected answer: KVM finished the exit, then stopped. */
+	if (ret != -EINTR)
+		return err_set(ret ? ret : -EIO, "KVM_RUN with immediate_exit: %s",
+			       ret ? strerror(-ret) : "the vCPU ran instead of stopping");
+	return 0;
 }
 
 int kvm_vm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap)

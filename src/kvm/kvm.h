@@ -68,5 +68,51 @@ int kvm_vcpu_set_lapic(int vcpu_fd, const struct kvm_lapic_state *lapic) KITE_WU
 int kvm_vcpu_translate(int vcpu_fd, uint64_t linear, uint64_t *gpa) KITE_WUR;
 /* KVM_RUN; returns 0, or -errno (-EINTR when kicked). No message set. */
 int kvm_vcpu_run(int vcpu_fd);
+/*
+ * Finish the instruction of the last exit (an IN's data, an MMIO read) without
+ * running further guest code: KVM_RUN with @run->immediate_exit set.  KVM's
+ * API says the vCPU state is consistent only after this, so a VMM calls it
+ * before saving the state of a vCPU that stopped on such an exit.
+ */
+int kvm_vcpu_complete_io(int vcpu_fd, struct kvm_run *run) KITE_WUR;
+
+/*
+ * State save/restore (arch/x86/state.c).  Getters and setters of the whole
+ * structure; the variable-length ones say how many entries/bytes.
+ */
+/* KVM_GET_MSR_INDEX_LIST on /dev/kvm: up to @cap indices; *n = how many. */
+int kvm_msr_index_list(int kvm_fd, uint32_t *idx, uint32_t cap, uint32_t *n) KITE_WUR;
+/* KVM_GET_MSRS: returns how many leading entries KVM read (it stops at the
+ * first MSR it refuses), or -errno with a message. */
+int kvm_vcpu_get_msrs(int vcpu_fd, struct kvm_msrs *msrs) KITE_WUR;
+int kvm_vcpu_get_sregs2(int vcpu_fd, struct kvm_sregs2 *sregs) KITE_WUR;
+int kvm_vcpu_set_sregs2(int vcpu_fd, const struct kvm_sregs2 *sregs) KITE_WUR;
+int kvm_vcpu_get_fpu(int vcpu_fd, struct kvm_fpu *fpu) KITE_WUR;
+/* @xsave holds KVM_CAP_XSAVE2's size (at least 4096 bytes); @xsave2: use
+ * KVM_GET_XSAVE2 (the cap exists), else KVM_GET_XSAVE. */
+int kvm_vcpu_get_xsave(int vcpu_fd, struct kvm_xsave *xsave, bool xsave2) KITE_WUR;
+int kvm_vcpu_set_xsave(int vcpu_fd, const struct kvm_xsave *xsave) KITE_WUR;
+int kvm_vcpu_get_xcrs(int vcpu_fd, struct kvm_xcrs *xcrs) KITE_WUR;
+int kvm_vcpu_set_xcrs(int vcpu_fd, const struct kvm_xcrs *xcrs) KITE_WUR;
+int kvm_vcpu_get_events(int vcpu_fd, struct kvm_vcpu_events *ev) KITE_WUR;
+int kvm_vcpu_set_events(int vcpu_fd, const struct kvm_vcpu_events *ev) KITE_WUR;
+int kvm_vcpu_get_mp_state(int vcpu_fd, struct kvm_mp_state *mp) KITE_WUR;
+int kvm_vcpu_set_mp_state(int vcpu_fd, const struct kvm_mp_state *mp) KITE_WUR;
+int kvm_vcpu_get_debugregs(int vcpu_fd, struct kvm_debugregs *dr) KITE_WUR;
+int kvm_vcpu_set_debugregs(int vcpu_fd, const struct kvm_debugregs *dr) KITE_WUR;
+/* KVM_GET_TSC_KHZ: the guest TSC's frequency in kHz, or -errno. */
+int kvm_vcpu_get_tsc_khz(int vcpu_fd) KITE_WUR;
+/* KVM_VCPU_TSC_OFFSET (guest TSC = host TSC * ratio + offset), Linux 5.16+. */
+bool kvm_vcpu_has_tsc_offset(int vcpu_fd);
+int kvm_vcpu_get_tsc_offset(int vcpu_fd, uint64_t *offset) KITE_WUR;
+int kvm_vcpu_set_tsc_offset(int vcpu_fd, uint64_t offset) KITE_WUR;
+/* In-kernel PIC/IOAPIC (@chip->chip_id selects), PIT and kvmclock.  The
+ * getters return -ENXIO, without a message, when the VM has no such device. */
+int kvm_vm_get_irqchip(int vm_fd, struct kvm_irqchip *chip) KITE_WUR;
+int kvm_vm_set_irqchip(int vm_fd, const struct kvm_irqchip *chip) KITE_WUR;
+int kvm_vm_get_pit2(int vm_fd, struct kvm_pit_state2 *pit) KITE_WUR;
+int kvm_vm_set_pit2(int vm_fd, const struct kvm_pit_state2 *pit) KITE_WUR;
+int kvm_vm_get_clock(int vm_fd, struct kvm_clock_data *clock) KITE_WUR;
+int kvm_vm_set_clock(int vm_fd, const struct kvm_clock_data *clock) KITE_WUR;
 
 #endif
