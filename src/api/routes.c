@@ -12,6 +12,8 @@
  *   PUT   /devices/{id}/attributes/{name}   {"value":V}                    -> 204
  *   PUT   /devices/{id}/commands/{name}     {"arg":"..."} or no body       -> 204
  *   GET   /metrics                          {"vcpus","exits_total","devices","api"}
+ *   PUT   /snapshot/create                  {"snapshot_path","mem_file_path",
+ *                                            "snapshot_type":"Full"|"Diff"} -> 204 (paused VM)
  *
  * Errors carry {"fault_message": "..."}:
  *   400 malformed JSON, unknown or missing field, wrong JSON type, value out
@@ -581,6 +583,51 @@ static void metrics_get(struct api_ctx *ctx, const struct api_call *call, struct
 	reply_json(rep, o, ok);
 }
 
+/* ---- snapshots ---- */
+
+static void snapshot_create_put(struct api_ctx *ctx, const struct api_call *call,
+				struct api_reply *rep)
+{
+	static const char *const fields[] = { "snapshot_path", "mem_file_path", "snapshot_type",
+					      NULL };
+	struct json_object *body, *t;
+	const char *snap, *mem, *type = "Full";
+	int ret;
+
+	if (body_object(call, fields, false, &body, rep))
+		return;
+	snap = body_string(body, "snapshot_path", rep);
+	mem = snap ? body_string(body, "mem_file_path", rep) : NULL;
+	if (!mem)
+		goto out;
+	if (json_object_object_get_ex(body, "snapshot_type", &t)) {
+		type = body_string(body, "snapshot_type", rep);
+		if (!type)
+			goto out;
+	}
+	if (strcmp(type, "Full") && strcmp(type, "Diff")) {
+		reply_fault(rep, 400, "unknown snapshot_type '%s' (use \"Full\" or \"Diff\")", type);
+		goto out;
+	}
+	if (!ctx->ops->snapshot_create) {
+		reply_fault(rep, 400, "snapshots are not available here");
+		goto out;
+	}
+	if (ctx->ops->get_state(ctx->vm) != VM_STATE_PAUSED) {
+		reply_fault(rep, 409, "the VM must be paused for a snapshot (PATCH /vm "
+			    "{\"state\":\"Paused\"})");
+		goto out;
+	}
+	err_clear();
+	ret = ctx->ops->snapshot_create(ctx->vm, snap, mem, !strcmp(type, "Diff"));
+	if (ret)
+		reply_err(rep, ret, "creating the snapshot");
+	else
+		reply_none(rep);
+out:
+	json_object_put(body);
+}
+
 /* ---- routing ---- */
 
 static const struct api_route routes[] = {
@@ -594,6 +641,7 @@ static const struct api_route routes[] = {
 	{ "devices/{}/attributes/{}",	"PUT",		attr_put },
 	{ "devices/{}/commands/{}",	"PUT",		cmd_put },
 	{ "metrics",			"GET",		metrics_get },
+	{ "snapshot/create",		"PUT",		snapshot_create_put },
 };
 
 /* Split "/a/b/c" (one trailing '/' allowed) into @segs; -1 if it cannot match. */

@@ -10,6 +10,7 @@
 #define KITE_API_ROUTES_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/vm_control.h"
@@ -30,6 +31,9 @@ struct api_vm_ops {
 	struct dev_registry *(*devices)(struct vm *vm);
 	uint64_t (*exit_count)(const struct vm *vm, unsigned int vcpu, unsigned int reason);
 	const char *(*exit_reason_name)(unsigned int reason);
+	/* Save the paused VM (snapshot/vm_snapshot.h); NULL: not offered. */
+	int (*snapshot_create)(struct vm *vm, const char *snapshot_path, const char *mem_file_path,
+			       bool diff);
 };
 
 /* Counters shown under "api" in GET /metrics; updated with relaxed atomics. */

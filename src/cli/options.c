@@ -69,6 +69,10 @@ void cli_usage(FILE *out)
 	      "                       user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,mac=M][,id=ID]\n"
 	      "  --rng                virtio-rng (entropy from the host's getrandom)\n"
 	      "  --console MODE       virtio-console: stdio, socket=PATH or none (default)\n"
+	      "  --restore FILE       build the VM from a snapshot (kite ctl snapshot create);\n"
+	      "                       it starts paused unless --resume; no machine options\n"
+	      "  --mem-file FILE      the snapshot's memory file, if it moved\n"
+	      "  --resume             run the restored VM at once\n"
 	      "  --api-sock PATH      serve the HTTP/JSON control API on this Unix socket\n"
 	      "  --log-level LEVEL    error, warn (default), info, debug\n"
 	      "  -h, --help           this text\n"
@@ -140,7 +144,7 @@ static int parse_cpus(const char *arg, struct vm_config *cfg)
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL,
        OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL, OPT_API_SOCK, OPT_MEM_BACKING, OPT_DISK, OPT_RNG,
-       OPT_TRANSPORT, OPT_CONSOLE, OPT_NET };
+       OPT_TRANSPORT, OPT_CONSOLE, OPT_NET, OPT_RESTORE, OPT_MEM_FILE, OPT_RESUME };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -158,6 +162,9 @@ static const struct option run_options[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "mem-file", required_argument, NULL, OPT_MEM_FILE },
+	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -187,6 +194,17 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 	case OPT_NET: return devspec_parse_net(arg, cfg);
 	case OPT_TRANSPORT: return devspec_parse_transport(arg, cfg);
 	case OPT_CONSOLE: return devspec_parse_console(arg, cfg);
+	case OPT_RESTORE:
+		if (!*arg)
+			return err_set(-EINVAL, "--restore needs a snapshot file");
+		cfg->restore_path = arg;
+		return 0;
+	case OPT_MEM_FILE:
+		if (!*arg)
+			return err_set(-EINVAL, "--mem-file needs a path");
+		cfg->restore_mem_file = arg;
+		return 0;
+	case OPT_RESUME: cfg->resume = true; return 0;
 	case 'h': *action = CLI_HELP; return 0;
 	case 'V': *action = CLI_VERSION; return 0;
 	default: return err_set(-EINVAL, "unknown option (see kite --help)");
@@ -207,6 +225,7 @@ static void cli_defaults(struct vm_config *cfg)
 
 int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *cfg)
 {
+	const char *machine_opt = NULL;	/* the first option that shapes the machine */
 	int opt, ret;
 
 	cli_defaults(cfg);
@@ -242,10 +261,21 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 		ret = parse_one(opt, optarg, action, cfg);
 		if (ret)
 			return ret;
+		if (!machine_opt && opt >= OPT_KERNEL && opt != OPT_SERIAL && opt != OPT_LOG_LEVEL &&
+		    opt != OPT_API_SOCK && opt < OPT_RESTORE)
+			machine_opt = argv[optind - 1];
 	}
 	if (optind < argc)
 		return err_set(-EINVAL, "unexpected argument '%s' (see kite --help)", argv[optind]);
-	if (*action == CLI_RUN && !cfg->kernel_path)
+	if (*action != CLI_RUN)
+		return 0;
+	if (cfg->restore_path && machine_opt)
+		return err_set(-EINVAL, "%s cannot be used with --restore: the machine (memory, "
+			       "vCPUs, devices) comes from the snapshot", machine_opt);
+	if (!cfg->restore_path && (cfg->restore_mem_file || cfg->resume))
+		return err_set(-EINVAL, "%s only goes with --restore",
+			       cfg->resume ? "--resume" : "--mem-file");
+	if (!cfg->restore_path && !cfg->kernel_path)
 		return err_set(-EINVAL, "--kernel is required (see kite --help)");
 	return 0;
 }

@@ -42,6 +42,7 @@ const char *guest_ram_kind_name(enum guest_ram_kind kind)
 	case GUEST_RAM_HUGETLBFS: return "hugetlbfs";
 	case GUEST_RAM_THP: return "thp";
 	case GUEST_RAM_FILE: return "file";
+	case GUEST_RAM_SNAPSHOT: return "snapshot";
 	}
 	return "?";
 }
@@ -93,17 +94,27 @@ static int open_backing_fd(const struct guest_ram_backing *b, uint64_t size,
 
 	if (b->kind == GUEST_RAM_HUGETLBFS)
 		mfd |= MFD_HUGETLB;
-	if (b->kind != GUEST_RAM_FILE)
+	if (b->kind == GUEST_RAM_SNAPSHOT)
+		fd = open(b->path, O_RDONLY | O_CLOEXEC);
+	else if (b->kind != GUEST_RAM_FILE)
 		fd = memfd_create(name, mfd);
 	else
 		fd = open(b->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		if (b->kind == GUEST_RAM_FILE)
+		if (b->kind == GUEST_RAM_FILE || b->kind == GUEST_RAM_SNAPSHOT)
 			return err_set(-errno, "cannot open memory file '%s': %s", b->path,
 				       strerror(errno));
 		return err_set(-errno, "memfd_create(%s): %s%s", guest_ram_kind_name(b->kind),
 			       strerror(errno), b->kind == GUEST_RAM_HUGETLBFS ?
 			       " (is hugetlbfs supported by this kernel?)" : "");
+	}
+	if (b->kind == GUEST_RAM_SNAPSHOT) {
+		if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < size) {
+			close(fd);
+			return err_set(-EINVAL, "memory file '%s' is not a regular file of at least "
+				       "%llu bytes", b->path, (unsigned long long)size);
+		}
+		return fd;
 	}
 	if (b->kind == GUEST_RAM_FILE) {
 		if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
@@ -129,7 +140,7 @@ static int open_backing_fd(const struct guest_ram_backing *b, uint64_t size,
  * huge pages from the first byte): reserve size + align, map the file over
  * the aligned part, give back the rest.
  */
-static void *map_aligned(int fd, uint64_t size, uint64_t align, int flags)
+static void *map_aligned(int fd, uint64_t size, uint64_t align, int share, int flags)
 {
 	uint8_t *res, *p, *aligned;
 	uint64_t pad = align > SMALL_PAGE ? align : 0;
@@ -141,7 +152,7 @@ static void *map_aligned(int fd, uint64_t size, uint64_t align, int flags)
 	aligned = (uint8_t *)(((uintptr_t)res + pad) & ~(uintptr_t)(pad ? pad - 1 : 0));
 	if (!pad)
 		aligned = res;
-	p = mmap(aligned, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | flags, fd, 0);
+	p = mmap(aligned, size, PROT_READ | PROT_WRITE, share | MAP_FIXED | flags, fd, 0);
 	if (p == MAP_FAILED) {
 		int e = errno;
 
@@ -180,7 +191,7 @@ static int check_size(const struct guest_ram_backing *b, uint64_t size)
 		return err_set(-EINVAL, "guest RAM size %llu is not a non-zero multiple of %llu KiB (%s)",
 			       (unsigned long long)size, (unsigned long long)(unit >> 10),
 			       guest_ram_kind_name(b->kind));
-	if (b->kind == GUEST_RAM_FILE && (!b->path || !b->path[0]))
+	if ((b->kind == GUEST_RAM_FILE || b->kind == GUEST_RAM_SNAPSHOT) && (!b->path || !b->path[0]))
 		return err_set(-EINVAL, "file memory backing needs a path");
 	return 0;
 }
@@ -188,8 +199,8 @@ static int check_size(const struct guest_ram_backing *b, uint64_t size)
 int guest_ram_create(const struct guest_ram_backing *b, uint64_t size,
 		     const char *name, struct guest_ram_block **out)
 {
-	uint64_t align = b->kind == GUEST_RAM_MEMFD || b->kind == GUEST_RAM_FILE ?
-			 SMALL_PAGE : HUGE_PAGE;
+	uint64_t align = b->kind == GUEST_RAM_HUGETLBFS || b->kind == GUEST_RAM_THP ?
+			 HUGE_PAGE : SMALL_PAGE;
 	struct guest_ram_block *g;
 	int ret = check_size(b, size);
 	void *p;
@@ -204,7 +215,8 @@ int guest_ram_create(const struct guest_ram_backing *b, uint64_t size,
 	if (fd < 0)
 		return fd;
 	/* hugetlbfs: no MAP_NORESERVE, so that a shortage fails here, not at a guest fault. */
-	p = map_aligned(fd, size, align, b->kind == GUEST_RAM_HUGETLBFS ? 0 : MAP_NORESERVE);
+	p = map_aligned(fd, size, align, b->kind == GUEST_RAM_SNAPSHOT ? MAP_PRIVATE : MAP_SHARED,
+			b->kind == GUEST_RAM_HUGETLBFS ? 0 : MAP_NORESERVE);
 	if (p == MAP_FAILED) {
 		ret = map_error(b, size, errno);
 		close(fd);

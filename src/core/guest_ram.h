@@ -8,7 +8,11 @@
  *   memfd      memfd_create(MFD_CLOEXEC), 4 KiB pages (the default)
  *   hugetlbfs  memfd_create(MFD_HUGETLB), 2 MiB pages reserved up front
  *   thp        memfd + madvise(MADV_HUGEPAGE) on a 2 MiB-aligned mapping
- *   file       a file at a path (snapshots), created or extended to the size
+ *   file       a file at a path, created or extended to the size
+ *   snapshot   a snapshot's memory file, read-only, mapped MAP_PRIVATE: pages
+ *              load on first touch and the guest's writes stay private to
+ *              this process (copy on write); the one backing that cannot be
+ *              shared with another process
  *
  * A backing is reference counted: the creator holds one reference, each
  * address-space region using it holds one; the last guest_ram_put() unmaps
@@ -28,12 +32,13 @@ enum guest_ram_kind {
 	GUEST_RAM_HUGETLBFS,
 	GUEST_RAM_THP,
 	GUEST_RAM_FILE,
+	GUEST_RAM_SNAPSHOT,
 };
 
 /* What `--mem-backing memfd|hugetlbfs|thp|file:PATH` asks for. */
 struct guest_ram_backing {
 	enum guest_ram_kind kind;
-	const char *path;		/* GUEST_RAM_FILE only */
+	const char *path;		/* GUEST_RAM_FILE and GUEST_RAM_SNAPSHOT */
 };
 
 struct guest_ram_block {

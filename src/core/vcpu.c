@@ -162,6 +162,11 @@ static void *vcpu_thread(void *arg)
 		int ret;
 
 		if (__atomic_load_n(&vcpu->vm->pause.requested, __ATOMIC_ACQUIRE)) {
+			/* KVM finishes an IN/MMIO read only on the next KVM_RUN:
+			 * do that now (without running guest code), so that a
+			 * paused vCPU's registers are complete for a snapshot. */
+			if (kvm_vcpu_complete_io(vcpu->fd, vcpu->run))
+				log_warn("vCPU %u: %s", vcpu->id, err_msg());
 			vcpu_park(vcpu);
 			continue;
 		}

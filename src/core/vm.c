@@ -20,6 +20,8 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/platform/platform.h"
 #include "core/log.h"
+#include "snapshot/memfile.h"
+#include "snapshot/vm_snapshot.h"
 
 /* A file mapped read-only: kernel or initrd. */
 struct mapped_file {
@@ -72,7 +74,23 @@ static int vm_setup_ram(struct vm *vm)
 	int ret;
 
 	*l = x86_ram_layout(size);
-	ret = guest_ram_create(&vm->cfg.mem_backing, size, "kite-guest-ram", &ram);
+	if (vm->cfg.restore) {
+		/* The snapshot's memory file, private: pages load on first touch. */
+		const struct vm_snapshot *snap = vm->cfg.restore;
+		struct guest_ram_backing b = { GUEST_RAM_SNAPSHOT, snap->mem_path[0] };
+		unsigned int i;
+
+		ret = guest_ram_create(&b, size, "kite-guest-ram", &ram);
+		for (i = 1; !ret && i < snap->nr_mem; i++) {
+			ret = vm_memfile_overlay(ram->host, size, snap->mem_path[i]);
+			if (ret) {
+				guest_ram_put(ram);
+				return ret;
+			}
+		}
+	} else {
+		ret = guest_ram_create(&vm->cfg.mem_backing, size, "kite-guest-ram", &ram);
+	}
 	if (ret)
 		return ret;
 	/* Borrowed: the address space's regions own the backing from here on. */
@@ -256,12 +274,15 @@ static int vm_create_vcpu(struct vm *vm, struct vcpu *vcpu, unsigned int id)
 		return err_set(-ENOMEM, "out of memory");
 	memcpy(cpuid, vm->cpuid, sz);
 	ret = x86_cpuid_filter(cpuid, vm->cpuid_cap, id, vm->cfg.ncpus);
+	/* A restored guest must see exactly the CPU it was saved on. */
+	if (!ret && vm->cfg.restore)
+		ret = vm_snapshot_check_cpuid(vm->cfg.restore, id, cpuid);
 	if (!ret)
 		ret = kvm_vcpu_set_cpuid(vcpu->fd, cpuid);
 	free(cpuid);
 	if (!ret)
 		ret = x86_vcpu_setup_common(vcpu->fd);
-	if (!ret && id == 0)
+	if (!ret && id == 0 && !vm->cfg.restore)
 		ret = x86_vcpu_setup_boot(vcpu->fd, &vm->entry);
 	return ret ? err_prefix(ret, "vCPU %u", id) : 0;
 }
@@ -315,6 +336,8 @@ static int vm_check_limits(struct vm *vm)
 	return 0;
 }
 
+static int vm_restore_state(struct vm *vm);
+
 int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 {
 	int ret;
@@ -347,7 +370,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 		ret = vm_setup_virtio(vm);
 	if (ret)
 		goto fail;
-	ret = vm_load_guest(vm);
+	ret = cfg->restore ? 0 : vm_load_guest(vm);
 	if (ret) {
 		*exit_status = KITE_EXIT_BAD_IMAGE;
 		goto fail;
@@ -355,6 +378,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 	ret = vm_create_vcpus(vm);
 	if (!ret)
 		ret = vm_start_virtio(vm);
+	if (!ret && cfg->restore)
+		ret = vm_restore_state(vm);
 	if (ret)
 		goto fail;
 	*exit_status = KITE_EXIT_OK;
@@ -362,6 +387,22 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 fail:
 	vm_destroy(vm);
 	return ret;
+}
+
+/*
+ * A restored VM: paused (no vCPU thread runs yet, devices parked), the
+ * saved state put back, then resumed if asked.  A failure here tears the
+ * whole VM down: nothing half-restored ever runs.
+ */
+static int vm_restore_state(struct vm *vm)
+{
+	int ret = vm_pause(vm);
+
+	if (!ret)
+		ret = vm_snapshot_apply(vm, vm->cfg.restore);
+	if (!ret && vm->cfg.resume)
+		ret = vm_resume(vm);
+	return ret ? err_prefix(ret, "cannot restore the snapshot") : 0;
 }
 
 /* In the child: keep only @keep (sorted ascending, n >= 1) open. */
@@ -429,6 +470,7 @@ void vm_destroy(struct vm *vm)
 	vm->nr_vcpus = 0;
 	free(vm->cpuid);
 	vm->cpuid = NULL;
+	vm_memfile_free(vm);
 	irq_line_detach(&vm->serial.irq);
 	irq_line_detach(&vm->i8042.kbd_irq);
 	serial_destroy(&vm->serial);

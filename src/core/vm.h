@@ -34,6 +34,9 @@
 #include "virtio/virtio_pci.h"
 #include "kvm/kvm.h"
 
+struct vm_snapshot;
+struct vm_memfile_chain;
+
 #define VM_MEM_MIN	(4ULL << 20)
 #define VM_MEM_MAX	(1ULL << 40)
 #define VM_MEM_DEFAULT	(128ULL << 20)
@@ -67,6 +70,13 @@ struct vm_config {
 	bool rng;
 	enum vm_console_mode console;
 	const char *console_path;	/* VM_CONSOLE_SOCKET */
+	const char *version;		/* kite's version (recorded in snapshots) */
+	/* --restore: the machine part above comes from this snapshot; the VM
+	 * starts paused unless @resume */
+	const struct vm_snapshot *restore;
+	bool resume;
+	const char *restore_path;	/* --restore (main opens it into @restore) */
+	const char *restore_mem_file;	/* --mem-file */
 };
 
 struct vcpu {
@@ -124,6 +134,7 @@ struct vm {
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, unfiltered */
 	unsigned int cpuid_cap;
 	struct x86_boot_entry entry;
+	struct vm_memfile_chain *memfiles;	/* the last snapshot's memory files */
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
 };

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memfile.h - a snapshot's memory file: guest RAM as one flat, sparse image
+ * (RAM offset = below-the-hole bytes, then above), then a 4 KiB trailer:
+ *
+ *   0   u8[8]  "KITEMEM1"          8   u32 version (1)     12  u32 flags (1: diff)
+ *   16  u8[16] id (random)         32  u64 RAM size        40  u64 CRC-64 of bytes 0..39
+ *
+ * The id ties the file to the snapshot that names it: a restore refuses a
+ * memory file of another snapshot, a truncated one, or one of another size.
+ */
+#ifndef KITE_SNAPSHOT_MEMFILE_H
+#define KITE_SNAPSHOT_MEMFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "snapshot/vm_snapshot.h"
+
+#define MEMFILE_TRAILER	4096
+
+/* The memory files behind the VM's last snapshot (base, then diffs). */
+struct vm_memfile_chain {
+	unsigned int n;			/* 0: no snapshot yet (or a diff failed) */
+	bool tracking;			/* dirty logging runs since the base */
+	char path[SNAP_MEM_CHAIN_MAX][SNAP_PATH_MAX];
+	uint8_t id[SNAP_MEM_CHAIN_MAX][SNAP_MEM_ID_LEN];
+};
+
+struct vm;
+
+/*
+ * Write guest RAM (VM paused) to @path: everything (full), or with @diff
+ * only the pages written since the previous snapshot of this VM.  Updates
+ * vm->memfiles.  The file appears under @path complete or not at all.
+ */
+int vm_memfile_write(struct vm *vm, const char *path, bool diff) KITE_WUR;
+/* Is @path a memory file with @id for @size bytes of RAM? */
+int vm_memfile_check(const char *path, const uint8_t id[SNAP_MEM_ID_LEN], uint64_t size) KITE_WUR;
+/* Copy a diff file's pages (its data extents) over @ram. */
+int vm_memfile_overlay(uint8_t *ram, uint64_t size, const char *path) KITE_WUR;
+void vm_memfile_free(struct vm *vm);
+
+#endif
