@@ -620,7 +620,11 @@ static void snapshot_create_put(struct api_ctx *ctx, const struct api_call *call
 	}
 	err_clear();
 	ret = ctx->ops->snapshot_create(ctx->vm, snap, mem, !strcmp(type, "Diff"));
-	if (ret)
+	/* A path the client named that cannot be written is the client's to fix. */
+	if (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES || ret == -EROFS ||
+	    ret == -EISDIR || ret == -ENAMETOOLONG)
+		reply_fault(rep, 400, "%s", err_msg());
+	else if (ret)
 		reply_err(rep, ret, "creating the snapshot");
 	else
 		reply_none(rep);
