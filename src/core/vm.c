@@ -425,21 +425,36 @@ static int cmp_int(const void *a, const void *b)
 
 void vm_detach_teardown(struct vm *vm)
 {
-	int keep[X86_MAX_CPUS + 3];
+	int keep[X86_MAX_CPUS + 4];
 	unsigned int n = 0, i;
-	int alive[2];
+	int alive[2], ready[2];
 	pid_t pid;
 	char c;
 
 	if (vm->vm_fd < 0 || pipe2(alive, O_CLOEXEC))
 		return;
+	if (pipe2(ready, O_CLOEXEC)) {
+		close(alive[0]);
+		close(alive[1]);
+		return;
+	}
 	pid = fork();
 	if (pid != 0) {		/* parent (or fork failed): teardown as usual */
 		close(alive[0]);
+		close(ready[1]);
+		/*
+		 * Wait until the child has closed its copies of everything but
+		 * the KVM fds: a tap, disk or socket must be free for the next
+		 * user when kite exits, not when the child gets scheduled.
+		 */
+		while (pid > 0 && read(ready[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(ready[0]);
 		/* alive[1] stays open until kite exits: the child waits for EOF. */
 		return;
 	}
 	keep[n++] = alive[0];
+	keep[n++] = ready[1];
 	keep[n++] = vm->vm_fd;
 	keep[n++] = vm->kvm.fd;
 	for (i = 0; i < vm->nr_vcpus; i++)
@@ -447,6 +462,7 @@ void vm_detach_teardown(struct vm *vm)
 			keep[n++] = vm->vcpus[i].fd;
 	qsort(keep, n, sizeof(keep[0]), cmp_int);
 	close_all_but(keep, n);
+	close(ready[1]);	/* the parent goes on */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	while (read(alive[0], &c, 1) < 0 && errno == EINTR)
