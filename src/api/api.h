@@ -25,8 +25,10 @@ struct vm;
  * @vm:   the VM the API controls; must outlive the server.
  *
  * Call from the main thread after blocking the signals it handles with a
- * signalfd (the server thread blocks every signal anyway).
- * Return: 0, or a negative errno with a message (err_msg()).
+ * signalfd (the server thread blocks every signal anyway).  The first call
+ * loads libmicrohttpd (core/dynlib.h).
+ * Return: 0, or a negative errno with a message (err_msg()); -ENOENT or
+ * -ELIBBAD when libmicrohttpd cannot be loaded.
  */
 int api_server_start(struct api_server **out, const char *path, struct vm *vm) KITE_WUR;
 

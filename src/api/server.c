@@ -36,6 +36,11 @@
  *     yet to answer), a client over API_CONN_LIMIT.
  * These are the only replies without a fault_message; none reaches a
  * handler, so none is counted in the "errors" metric.
+ *
+ * libmicrohttpd is not linked: api_server_start() loads it (core/dynlib.h),
+ * so that only a VM with --api-sock maps it and gnutls.  Every MHD_*
+ * function is called through the table mhd (MHD_queue_response() is
+ * mhd.queue_response()); microhttpd.h still gives the types and constants.
  */
 #include "api/api.h"
 
@@ -55,8 +60,14 @@
 
 #include "api/json.h"
 #include "api/routes.h"
+#include "core/dynlib.h"
 #include "core/log.h"
 #include "core/vm_control.h"
+#include "snapshot/vm_snapshot.h"
+
+#if !defined(KITE_MHD_SONAME) || !defined(KITE_MHD_PACKAGE)
+#error "meson.build defines KITE_MHD_SONAME and KITE_MHD_PACKAGE (scripts/soname.sh)"
+#endif
 
 #define API_CONN_TIMEOUT_S	5
 #define API_CONN_LIMIT		64
@@ -66,6 +77,34 @@
 
 #define API_STR_(x)		#x
 #define API_STR(x)		API_STR_(x)
+
+/* The libmicrohttpd functions kite calls, each as MHD_<name>. */
+#define API_MHD_FUNCS(X)						\
+	X(start_daemon) X(quiesce_daemon) X(stop_daemon)		\
+	X(get_connection_info) X(lookup_connection_value)		\
+	X(create_response_from_buffer) X(add_response_header)		\
+	X(queue_response) X(destroy_response)
+#define API_MHD_MEMBER(f)	__typeof__(MHD_##f) *f;
+#define API_MHD_SYM(f)		DYNLIB_SYM(struct api_mhd, f, "MHD_" #f),
+
+/* Written once by dynlib_load(), before the first server starts. */
+static struct api_mhd {
+	API_MHD_FUNCS(API_MHD_MEMBER)
+} mhd;
+
+static const struct dynlib_sym api_mhd_syms[] = {
+	API_MHD_FUNCS(API_MHD_SYM)
+};
+
+static struct dynlib api_mhd_lib = {
+	.soname = KITE_MHD_SONAME,
+	.needed_for = "--api-sock",
+	.package = KITE_MHD_PACKAGE,
+	.syms = api_mhd_syms,
+	.nr_syms = sizeof(api_mhd_syms) / sizeof(api_mhd_syms[0]),
+	.table = &mhd,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 struct api_server {
 	struct MHD_Daemon *daemon;
@@ -101,6 +140,7 @@ static const struct api_vm_ops kvm_vm_ops = {
 	.devices = vm_devices,
 	.exit_count = vm_vcpu_exit_count,
 	.exit_reason_name = vm_exit_reason_name,
+	.snapshot_create = vm_snapshot_create_api,
 };
 
 static void stat_inc(uint64_t *counter)
@@ -131,7 +171,7 @@ static enum MHD_Result queue_reply(struct api_server *srv, struct MHD_Connection
 
 	if (rep->status >= 400)
 		stat_inc(&srv->ctx.stats.errors);
-	resp = MHD_create_response_from_buffer(len, rep->body ? rep->body : (char *)"",
+	resp = mhd.create_response_from_buffer(len, rep->body ? rep->body : (char *)"",
 					       rep->body ? MHD_RESPMEM_MUST_FREE :
 							   MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
@@ -140,12 +180,12 @@ static enum MHD_Result queue_reply(struct api_server *srv, struct MHD_Connection
 	}
 	rep->body = NULL;		/* owned by the response now */
 	if (len)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	if (rep->allow[0])
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+		mhd.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
 	mark_queued(srv, r);
-	ret = MHD_queue_response(c, rep->status, resp);
-	MHD_destroy_response(resp);
+	ret = mhd.queue_response(c, rep->status, resp);
+	mhd.destroy_response(resp);
 	return ret;
 }
 
@@ -189,10 +229,10 @@ static enum MHD_Result request_begin(struct api_server *srv, struct MHD_Connecti
 	*req_cls = r;
 	r->begun = true;
 	stat_inc(&srv->ctx.stats.requests);
-	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	info = mhd.get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
 	if (info && info->header_size > API_HEADER_MAX)
 		return queue_headers_too_large(srv, c, r, info->header_size);
-	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	/* Answered before the body is read (curl waits for 100 Continue). */
 	if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX)
 		return queue_too_large(srv, c, r);
@@ -273,7 +313,7 @@ static void send_timeout_reply(struct api_server *srv, struct MHD_Connection *c)
 	char *body, buf[512];
 	int n;
 
-	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	info = mhd.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	body = api_json_fault("the request was not completed within "
 			      API_STR(API_CONN_TIMEOUT_S) " s");
 	if (!info || !body) {
@@ -411,7 +451,7 @@ static int start_daemon(struct api_server *srv)
 	/* The server thread inherits this mask: no signal is ever handled there. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	srv->daemon = MHD_start_daemon(
+	srv->daemon = mhd.start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 		MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, srv,
@@ -443,10 +483,14 @@ static void remove_socket_file(struct api_server *srv)
 
 int api_server_start(struct api_server **out, const char *path, struct vm *vm)
 {
-	struct api_server *srv = calloc(1, sizeof(*srv));
+	struct api_server *srv;
 	int ret;
 
 	*out = NULL;
+	ret = dynlib_load(&api_mhd_lib);
+	if (ret)
+		return ret;
+	srv = calloc(1, sizeof(*srv));
 	if (!srv || !(srv->path = strdup(path))) {
 		free(srv);
 		return err_set(-ENOMEM, "API server: out of memory");
@@ -479,11 +523,11 @@ void api_server_stop(struct api_server *srv)
 	if (!srv)
 		return;
 	/* Stop accepting, let replies already queued (a Shutdown's 204) go out. */
-	fd = MHD_quiesce_daemon(srv->daemon);
+	fd = mhd.quiesce_daemon(srv->daemon);
 	for (waited = 0; waited < API_STOP_WAIT_MS &&
 	     __atomic_load_n(&srv->queued, __ATOMIC_ACQUIRE); waited += 10)
 		nanosleep(&tick, NULL);
-	MHD_stop_daemon(srv->daemon);
+	mhd.stop_daemon(srv->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
 	remove_socket_file(srv);

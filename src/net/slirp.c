@@ -9,6 +9,11 @@
  * device watches like any fd, and a timerfd carries slirp's deadline.  A
  * round (net_slirp_process) polls the listed fds with a zero timeout, hands
  * the revents to slirp, runs expired timers and refills.
+ *
+ * libslirp is not linked: net_slirp_new() loads it (core/dynlib.h), so that
+ * only a VM with --net user maps it and glib.  Its functions are called
+ * through the table slirp (slirp_input() is slirp.input()); libslirp.h
+ * still gives the types and constants.  kite calls no glib function itself.
  */
 #include "net/slirp.h"
 
@@ -24,7 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/dynlib.h"
 #include "core/log.h"
+
+#if !defined(KITE_SLIRP_SONAME) || !defined(KITE_SLIRP_PACKAGE)
+#error "meson.build defines KITE_SLIRP_SONAME and KITE_SLIRP_PACKAGE (scripts/soname.sh)"
+#endif
 
 #define SLIRP_NET		"10.0.2.0"
 #define SLIRP_MASK		"255.255.255.0"
@@ -32,6 +42,32 @@
 #define SLIRP_DNS		"10.0.2.3"
 #define SLIRP_DHCP_START	"10.0.2.15"
 #define SLIRP_PFD_MAX		4096	/* sockets polled per round, at most */
+
+/* The libslirp functions kite calls, each as slirp_<name>. */
+#define NET_SLIRP_FUNCS(X)						\
+	X(new) X(cleanup) X(add_hostfwd) X(input)			\
+	X(pollfds_fill) X(pollfds_poll)
+#define NET_SLIRP_MEMBER(f)	__typeof__(slirp_##f) *f;
+#define NET_SLIRP_SYM(f)	DYNLIB_SYM(struct net_slirp_fns, f, "slirp_" #f),
+
+/* Written once by dynlib_load(), before the first stack is created. */
+static struct net_slirp_fns {
+	NET_SLIRP_FUNCS(NET_SLIRP_MEMBER)
+} slirp;
+
+static const struct dynlib_sym net_slirp_syms[] = {
+	NET_SLIRP_FUNCS(NET_SLIRP_SYM)
+};
+
+static struct dynlib net_slirp_lib = {
+	.soname = KITE_SLIRP_SONAME,
+	.needed_for = "--net user",
+	.package = KITE_SLIRP_PACKAGE,
+	.syms = net_slirp_syms,
+	.nr_syms = sizeof(net_slirp_syms) / sizeof(net_slirp_syms[0]),
+	.table = &slirp,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 struct slirp_timer {
 	struct slirp_timer *next;
@@ -301,7 +337,7 @@ static void slirp_refill(struct net_slirp *s)
 	for (i = 0; i < old_n; i++)
 		old[i] = s->pfd[i].fd;
 	s->nr_pfd = 0;
-	slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
+	slirp.pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
 	slirp_epoll_rebuild(s, old_n, old);
 	slirp_arm(s, timeout);
 }
@@ -336,7 +372,7 @@ void net_slirp_process(struct net_slirp *s)
 	n = poll(s->pfd, s->nr_pfd, 0);
 	if (n < 0 && errno == EINTR)
 		n = 0;
-	slirp_pollfds_poll(s->slirp, n < 0, cb_get_revents, s);
+	slirp.pollfds_poll(s->slirp, n < 0, cb_get_revents, s);
 	slirp_run_timers(s);
 	slirp_refill(s);
 }
@@ -345,7 +381,7 @@ void net_slirp_input(struct net_slirp *s, const void *frame, size_t len)
 {
 	if (len > INT32_MAX)
 		return;
-	slirp_input(s->slirp, frame, (int)len);
+	slirp.input(s->slirp, frame, (int)len);
 	/* New sockets or timers may exist now. */
 	slirp_refill(s);
 }
@@ -374,7 +410,7 @@ static int slirp_add_rules(struct net_slirp *s, const char (*hostfwd)[NET_HOSTFW
 		guest.s_addr = f.guest_addr;
 		if (!guest.s_addr)
 			inet_pton(AF_INET, SLIRP_DHCP_START, &guest);
-		if (slirp_add_hostfwd(s->slirp, f.udp, host, f.host_port, guest, f.guest_port) < 0)
+		if (slirp.add_hostfwd(s->slirp, f.udp, host, f.host_port, guest, f.guest_port) < 0)
 			return err_set(-EADDRINUSE, "%s: hostfwd=%s: cannot listen on host port %u",
 				       s->name, hostfwd[i], f.host_port);
 	}
@@ -397,10 +433,14 @@ static void slirp_fill_config(SlirpConfig *c)
 int net_slirp_new(const char *name, const char (*hostfwd)[NET_HOSTFWD_LEN], unsigned int nr,
 		  net_slirp_rx_fn rx, void *opaque, struct net_slirp **out)
 {
-	struct net_slirp *s = calloc(1, sizeof(*s));
+	struct net_slirp *s;
 	SlirpConfig cfg;
 	int ret;
 
+	ret = dynlib_load(&net_slirp_lib);
+	if (ret)
+		return err_prefix(ret, "%s", name);
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(-ENOMEM, "%s: out of memory", name);
 	snprintf(s->name, sizeof(s->name), "%s", name);
@@ -418,7 +458,7 @@ int net_slirp_new(const char *name, const char (*hostfwd)[NET_HOSTFWD_LEN], unsi
 		goto fail;
 	}
 	slirp_fill_config(&cfg);
-	s->slirp = slirp_new(&cfg, &slirp_cbs, s);
+	s->slirp = slirp.new(&cfg, &slirp_cbs, s);
 	if (!s->slirp) {
 		ret = err_set(-ENOMEM, "%s: slirp_new failed", name);
 		goto fail;
@@ -443,7 +483,7 @@ void net_slirp_free(struct net_slirp *s)
 	if (!s)
 		return;
 	if (s->slirp)
-		slirp_cleanup(s->slirp);
+		slirp.cleanup(s->slirp);
 	while ((t = s->timers)) {
 		s->timers = t->next;
 		free(t);

@@ -43,7 +43,8 @@ struct net_slirp;
 
 /*
  * A new stack with @nr rules from @hostfwd (strings as above; the listening
- * sockets are open when this returns).  @name prefixes messages.
+ * sockets are open when this returns).  @name prefixes messages.  The first
+ * call loads libslirp (core/dynlib.h): -ENOENT or -ELIBBAD when it cannot.
  */
 int net_slirp_new(const char *name, const char (*hostfwd)[NET_HOSTFWD_LEN], unsigned int nr,
 		  net_slirp_rx_fn rx, void *opaque, struct net_slirp **out) KITE_WUR;
