@@ -118,6 +118,8 @@ struct fake_dev {
 	uint64_t scr, count;
 	bool enabled;
 	char label[DEV_STR_MAX];
+	uint8_t blob[32];		/* "blob": layout version 1, then up to 31 bytes */
+	size_t blob_len;
 };
 
 static struct fake_dev *fake_of(struct device *d)
@@ -167,6 +169,29 @@ static void count_get(struct device *d, struct dev_value *v)
 	v->u64 = fake_of(d)->count;
 }
 
+/* A BYTES state attribute, decoded as untrusted input like a device's. */
+static void blob_get(struct device *d, struct dev_value *v)
+{
+	struct fake_dev *f = fake_of(d);
+
+	if (dev_value_alloc(v, f->blob_len))
+		memcpy(v->bytes, f->blob, f->blob_len);
+}
+
+static int blob_set(struct device *d, const struct dev_value *v)
+{
+	struct fake_dev *f = fake_of(d);
+
+	if (!v->len || v->bytes[0] != 1)
+		return err_set(-EINVAL, "blob: layout version %d is not known",
+			       v->len ? v->bytes[0] : -1);
+	if (v->len > sizeof(f->blob))
+		return err_set(-EINVAL, "blob: %zu bytes (at most %zu)", v->len, sizeof(f->blob));
+	memcpy(f->blob, v->bytes, v->len);
+	f->blob_len = v->len;
+	return 0;
+}
+
 static int reset_run(struct device *d, const char *arg)
 {
 	struct fake_dev *f = fake_of(d);
@@ -197,6 +222,7 @@ static const struct dev_attr fake_attrs[] = {
 	{ "label", DEV_ATTR_STR, DEV_ATTR_CONFIG, "a label", label_get, label_set },
 	{ "count", DEV_ATTR_U64, DEV_ATTR_INFO, "a counter", count_get, NULL },
 	{ "frozen", DEV_ATTR_U64, DEV_ATTR_STATE, NULL, count_get, NULL },
+	{ "blob", DEV_ATTR_BYTES, DEV_ATTR_STATE, "opaque state", blob_get, blob_set },
 };
 
 static const struct dev_cmd fake_cmds[] = {

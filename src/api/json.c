@@ -148,6 +148,67 @@ static int to_str(struct json_object *v, const char *what, struct dev_value *out
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A hex string ("0aff..", two digits per byte, either case) into a new buffer. */
+static int to_bytes(struct json_object *v, const char *what, struct dev_value *out)
+{
+	const char *s;
+	size_t n, i;
+
+	if (!json_object_is_type(v, json_type_string))
+		return err_set(-EINVAL, "%s must be a hex string (bytes), not %s", what,
+			       json_type_to_name(json_object_get_type(v)));
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (n % 2)
+		return err_set(-EINVAL, "%s must have two hex digits per byte (%zu digits)",
+			       what, n);
+	if (n / 2 > DEV_BYTES_MAX)
+		return err_set(-EINVAL, "%s is too long (%zu bytes, at most %u)", what, n / 2,
+			       DEV_BYTES_MAX);
+	for (i = 0; i < n; i++)
+		if (hex_digit(s[i]) < 0)
+			return err_set(-EINVAL, "%s must be hex digits only: character %zu is "
+				       "not one", what, i);
+	if (!dev_value_alloc(out, n / 2))
+		return err_set(-ENOMEM, "out of memory");
+	for (i = 0; i < n / 2; i++)
+		out->bytes[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
+	return 0;
+}
+
+static struct json_object *from_bytes(const struct dev_value *v)
+{
+	static const char digits[] = "0123456789abcdef";
+	struct json_object *o;
+	char *hex;
+	size_t i;
+
+	if (v->len > DEV_BYTES_MAX || (v->len && !v->bytes))
+		return NULL;
+	hex = malloc(2 * v->len + 1);
+	if (!hex)
+		return NULL;
+	for (i = 0; i < v->len; i++) {
+		hex[2 * i] = digits[v->bytes[i] >> 4];
+		hex[2 * i + 1] = digits[v->bytes[i] & 0xf];
+	}
+	hex[2 * v->len] = '\0';
+	o = json_object_new_string_len(hex, (int)(2 * v->len));
+	free(hex);
+	return o;
+}
+
 int api_json_to_dev_value(struct json_object *v, enum dev_attr_type type,
 			  const char *what, struct dev_value *out)
 {
@@ -164,6 +225,8 @@ int api_json_to_dev_value(struct json_object *v, enum dev_attr_type type,
 		return 0;
 	case DEV_ATTR_STR:
 		return to_str(v, what, out);
+	case DEV_ATTR_BYTES:
+		return to_bytes(v, what, out);
 	}
 	return err_set(-EINVAL, "%s has an unknown type", what);
 }
@@ -178,6 +241,8 @@ struct json_object *api_json_from_dev_value(const struct dev_value *v)
 	case DEV_ATTR_STR:
 		/* A getter's string is bounded by DEV_STR_MAX even without its NUL. */
 		return json_object_new_string_len(v->str, (int)strnlen(v->str, sizeof(v->str)));
+	case DEV_ATTR_BYTES:
+		return from_bytes(v);
 	}
 	return NULL;
 }

@@ -33,12 +33,15 @@ int api_json_check_fields(struct json_object *obj, const char *const *allowed) K
 
 /*
  * Convert @v to an attribute value of @type: u64 from a JSON integer >= 0,
- * bool from true/false, string from a string shorter than DEV_STR_MAX.
- * -EINVAL with a message naming @what on a type or range mismatch.
+ * bool from true/false, string from a string shorter than DEV_STR_MAX,
+ * bytes from a string of hex digits (two per byte, either case, at most
+ * DEV_BYTES_MAX bytes; "" is zero bytes).  -EINVAL with a message naming
+ * @what on a type or range mismatch.  On success a bytes value owns a buffer:
+ * dev_value_release() it.
  */
 int api_json_to_dev_value(struct json_object *v, enum dev_attr_type type,
 			  const char *what, struct dev_value *out) KITE_WUR;
-/* A new JSON value for @v (NULL only when out of memory). */
+/* A new JSON value for @v (bytes: lowercase hex; NULL only when out of memory). */
 struct json_object *api_json_from_dev_value(const struct dev_value *v);
 
 /* Serialise @obj compactly into a malloc'd string (NULL when out of memory). */

@@ -379,6 +379,7 @@ static struct json_object *attr_value_json(struct device *dev, const struct dev_
 	ok &= api_json_add(o, "type", json_object_new_string(dev_attr_type_name(a->type)));
 	ok &= api_json_add(o, "access", json_object_new_string(dev_attr_access_name(a->access)));
 	ok &= api_json_add(o, "value", api_json_from_dev_value(&v));
+	dev_value_release(&v);
 	return built(o, ok);
 }
 
@@ -434,11 +435,12 @@ static void attr_put(struct api_ctx *ctx, const struct api_call *call, struct ap
 	err_clear();
 	if (!json_object_object_get_ex(body, "value", &jv)) {
 		reply_fault(rep, 400, "missing field 'value'");
-	} else if (api_json_to_dev_value(jv, a->type, what, &v)) {
-		reply_fault(rep, 400, "%s", err_msg());
+	} else if ((ret = api_json_to_dev_value(jv, a->type, what, &v))) {
+		reply_fault(rep, ret == -ENOMEM ? 500 : 400, "%s", err_msg());
 	} else {
 		paused = ctx->ops->get_state(ctx->vm) == VM_STATE_PAUSED;
 		ret = dev_attr_set(dev, a->name, &v, paused);
+		dev_value_release(&v);
 		if (ret)
 			reply_err(rep, ret, "writing the attribute");
 		else
@@ -545,8 +547,12 @@ static struct json_object *device_counters_json(struct api_ctx *ctx)
 
 			if (a->access != DEV_ATTR_INFO)
 				continue;
-			dok = !dev_attr_get(dev, a->name, &v) &&
-			      api_json_add(o, a->name, api_json_from_dev_value(&v));
+			if (dev_attr_get(dev, a->name, &v)) {
+				dok = false;
+				break;
+			}
+			dok = api_json_add(o, a->name, api_json_from_dev_value(&v));
+			dev_value_release(&v);
 		}
 		ok = api_json_add(all, dev->id, built(o, dok));
 	}

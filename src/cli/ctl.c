@@ -176,7 +176,16 @@ char *ctl_value_json(const char *type, const char *text)
 		err_set(-EINVAL, "'%s' is not a bool (true/false, on/off, yes/no, 1/0)", text);
 		return NULL;
 	}
-	if (!strcmp(type, "string")) {
+	if (!strcmp(type, "bytes")) {
+		/* As the API writes them: two hex digits per byte. */
+		for (i = 0; isxdigit((unsigned char)text[i]); i++)
+			;
+		if (text[i] || i % 2) {
+			err_set(-EINVAL, "'%.32s' is not bytes (hex digits, two per byte)", text);
+			return NULL;
+		}
+	}
+	if (!strcmp(type, "string") || !strcmp(type, "bytes")) {
 		s = json_object_new_string(text);
 		r = s ? strdup(json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE)) : NULL;

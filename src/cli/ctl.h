@@ -40,7 +40,8 @@ int ctl_parse_response(const char *buf, size_t len, struct ctl_response *out) KI
 
 /*
  * The JSON text for @text as a value of attribute type @type ("u64": decimal
- * or 0x hex; "bool": true/false/1/0/on/off/yes/no; "string": as is).
+ * or 0x hex; "bool": true/false/1/0/on/off/yes/no; "string": as is;
+ * "bytes": hex digits, two per byte, as the API shows them).
  * Returns a malloc'd string, or NULL with a message (err_msg()).
  */
 char *ctl_value_json(const char *type, const char *text);

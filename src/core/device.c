@@ -2,6 +2,7 @@
 #include "core/device.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 int dev_register(struct dev_registry *reg, struct device *dev)
@@ -61,13 +62,35 @@ int dev_attr_get(struct device *dev, const char *name, struct dev_value *out)
 	out->type = a->type;
 	a->get(dev, out);
 	out->type = a->type;
+	if (a->type != DEV_ATTR_BYTES)
+		return 0;
+	if (!out->bytes)
+		return err_set(-ENOMEM, "cannot read attribute '%s' of '%s': out of memory",
+			       name, dev->id);
+	if (out->len > DEV_BYTES_MAX) {
+		dev_value_release(out);
+		return err_set(-E2BIG, "attribute '%s' of '%s' is over %u bytes", name, dev->id,
+			       DEV_BYTES_MAX);
+	}
 	return 0;
+}
+
+/* The setter's failure with its own message, or a generic one when it set none. */
+static int dev_attr_set_failed(struct device *dev, const char *name, int ret)
+{
+	if (ret >= 0 || ret < -4095)
+		ret = -EINVAL;
+	if (!err_msg()[0])
+		return err_set(ret, "value out of range for attribute '%s' of '%s'", name,
+			       dev->id);
+	return err_prefix(ret, "device '%s'", dev->id);
 }
 
 int dev_attr_set(struct device *dev, const char *name, const struct dev_value *in,
 		 bool vm_paused)
 {
 	const struct dev_attr *a = dev_attr_find(dev, name);
+	int ret;
 
 	if (!a)
 		return err_set(-ENOENT, "device '%s' has no attribute '%s'", dev->id, name);
@@ -77,13 +100,30 @@ int dev_attr_set(struct device *dev, const char *name, const struct dev_value *i
 		return err_set(-EINVAL, "attribute '%s' of '%s' is of type %s, not %s", name,
 			       dev->id, dev_attr_type_name(a->type),
 			       dev_attr_type_name(in->type));
+	if (a->type == DEV_ATTR_BYTES && ((!in->bytes && in->len) || in->len > DEV_BYTES_MAX))
+		return err_set(-EINVAL, "attribute '%s' of '%s': a value of %zu bytes "
+			       "(at most %u)", name, dev->id, in->len, DEV_BYTES_MAX);
 	if (a->access == DEV_ATTR_STATE && !vm_paused)
 		return err_set(-EBUSY, "attribute '%s' of '%s' is device state: pause the VM "
 			       "before writing it", name, dev->id);
-	if (a->set(dev, in))
-		return err_set(-EINVAL, "value out of range for attribute '%s' of '%s'",
-			       name, dev->id);
-	return 0;
+	err_clear();
+	ret = a->set(dev, in);
+	return ret ? dev_attr_set_failed(dev, name, ret) : 0;
+}
+
+uint8_t *dev_value_alloc(struct dev_value *v, size_t len)
+{
+	free(v->bytes);
+	v->bytes = malloc(len ? len : 1);
+	v->len = v->bytes ? len : 0;
+	return v->bytes;
+}
+
+void dev_value_release(struct dev_value *v)
+{
+	free(v->bytes);
+	v->bytes = NULL;
+	v->len = 0;
 }
 
 int dev_cmd_run(struct device *dev, const char *name, const char *arg)
@@ -100,6 +140,7 @@ const char *dev_attr_type_name(enum dev_attr_type t)
 	switch (t) {
 	case DEV_ATTR_U64: return "u64";
 	case DEV_ATTR_BOOL: return "bool";
+	case DEV_ATTR_BYTES: return "bytes";
 	default: return "string";
 	}
 }

@@ -17,16 +17,25 @@
 #define KITE_CORE_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 
 #define DEV_ID_MAX	32
 #define DEV_STR_MAX	256
+#define DEV_BYTES_MAX	(1u << 20)	/* largest DEV_ATTR_BYTES value */
 #define DEV_MAX		64
 #define DEV_RES_MAX	4
 
-enum dev_attr_type { DEV_ATTR_U64, DEV_ATTR_BOOL, DEV_ATTR_STR };
+/*
+ * DEV_ATTR_BYTES is opaque device state (a register file, a FIFO, a queue's
+ * ring positions) that no scalar describes.  Each such value starts with its
+ * own layout version byte and is little-endian, explicitly encoded; setters
+ * treat it as untrusted input (core/dev_state.h decodes it with bounds
+ * checks) and refuse a malformed value whole, changing nothing.
+ */
+enum dev_attr_type { DEV_ATTR_U64, DEV_ATTR_BOOL, DEV_ATTR_STR, DEV_ATTR_BYTES };
 
 enum dev_attr_access {
 	DEV_ATTR_STATE,		/* read any time, write only while paused */
@@ -39,6 +48,11 @@ struct dev_value {
 	uint64_t u64;
 	bool b;
 	char str[DEV_STR_MAX];
+	/* DEV_ATTR_BYTES: a heap buffer of @len bytes (at most DEV_BYTES_MAX).
+	 * A getter fills it with dev_value_alloc(); whoever read the value
+	 * frees it with dev_value_release().  A setter only reads it. */
+	uint8_t *bytes;
+	size_t len;
 };
 
 struct device;
@@ -97,16 +111,31 @@ const struct dev_cmd *dev_cmd_find(const struct device *dev, const char *name);
 void dev_add_resource(struct device *dev, enum dev_res_kind kind, uint64_t base,
 		      uint64_t len);
 
-/* Read an attribute: -ENOENT (unknown). */
+/*
+ * Read an attribute: -ENOENT (unknown), -ENOMEM (a BYTES getter could not
+ * allocate), -E2BIG (a BYTES value over DEV_BYTES_MAX).  On success the
+ * caller owns @out's buffer: dev_value_release() it (any type).
+ */
 int dev_attr_get(struct device *dev, const char *name, struct dev_value *out) KITE_WUR;
 /*
  * Write an attribute: -ENOENT unknown, -EPERM read-only, -EINVAL wrong type
- * or value, -EBUSY a STATE attribute while the VM runs.  Messages via err_set.
+ * or value, -EBUSY a STATE attribute while the VM runs (or whatever the
+ * setter returned, e.g. -EBUSY: the device cannot take it now).  The
+ * message is the setter's own ("device 'vda': virtio_state: queue 0: ...")
+ * or, from a setter that set none, "value out of range ...".
  */
 int dev_attr_set(struct device *dev, const char *name, const struct dev_value *in,
 		 bool vm_paused) KITE_WUR;
 /* Run a command: -ENOENT unknown, or the command's own error. */
 int dev_cmd_run(struct device *dev, const char *name, const char *arg) KITE_WUR;
+
+/*
+ * For BYTES getters: give @v a buffer of @len bytes (contents undefined) and
+ * return it; NULL when out of memory (dev_attr_get then fails with -ENOMEM).
+ */
+uint8_t *dev_value_alloc(struct dev_value *v, size_t len);
+/* Free a value's buffer (a no-op for the scalar types); @v may be reused. */
+void dev_value_release(struct dev_value *v);
 
 const char *dev_attr_type_name(enum dev_attr_type t);
 const char *dev_attr_access_name(enum dev_attr_access a);

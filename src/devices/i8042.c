@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/dev_state.h"
 #include "devices/legacy.h"
 
 #define STS_OBF		0x01
@@ -154,6 +155,76 @@ static int i8042_set_ctr(struct device *dev, const struct dev_value *v)
 	return 0;
 }
 
+static void i8042_get_pending_cmd(struct device *dev, struct dev_value *v)
+{
+	struct i8042 *k = dev->priv;
+
+	pthread_mutex_lock(&k->lock);
+	v->u64 = k->pending_cmd;
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* Only "write configuration byte" waits for a data byte. */
+static int i8042_set_pending_cmd(struct device *dev, const struct dev_value *v)
+{
+	struct i8042 *k = dev->priv;
+
+	if (v->u64 != 0 && v->u64 != CMD_WRITE_CTR)
+		return err_set(-EINVAL, "pending_cmd 0x%llx: only 0 (none) or 0x%x waits for "
+			       "data", (unsigned long long)v->u64, CMD_WRITE_CTR);
+	pthread_mutex_lock(&k->lock);
+	k->pending_cmd = (uint8_t)v->u64;
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
+/* output_queue, layout version 1: u8 version, u8 count (<= I8042_QUEUE),
+ * then the bytes waiting for the guest (replies, scancodes), oldest first. */
+#define I8042_QUEUE_VERSION	1
+
+static void i8042_get_output_queue(struct device *dev, struct dev_value *v)
+{
+	struct i8042 *k = dev->priv;
+	struct ds_writer w;
+	unsigned int i;
+
+	ds_writer_start(&w, v, 2 + I8042_QUEUE, I8042_QUEUE_VERSION);
+	pthread_mutex_lock(&k->lock);
+	ds_put_u8(&w, (uint8_t)k->q_len);
+	for (i = 0; i < k->q_len; i++)
+		ds_put_u8(&w, k->queue[(k->q_head + i) % I8042_QUEUE]);
+	pthread_mutex_unlock(&k->lock);
+	ds_writer_end(&w);
+}
+
+/* A restored byte with the keyboard interrupt enabled raises one edge: the
+ * driver reads the status first, so at worst it sees a spurious interrupt. */
+static int i8042_set_output_queue(struct device *dev, const struct dev_value *v)
+{
+	struct i8042 *k = dev->priv;
+	uint8_t buf[I8042_QUEUE], ver;
+	struct ds_reader r;
+	unsigned int n;
+	int ret;
+
+	ds_reader_start(&r, "output_queue", v, I8042_QUEUE_VERSION, &ver);
+	n = ds_get_u8(&r);
+	if (!r.err && n > I8042_QUEUE)
+		ds_fail(&r, "%u bytes, the controller holds %u", n, I8042_QUEUE);
+	if (!r.err)
+		ds_get_bytes(&r, buf, n);
+	ret = ds_reader_end(&r);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&k->lock);
+	memcpy(k->queue, buf, n);
+	k->q_head = 0;
+	k->q_len = n;
+	i8042_kbd_interrupt(k);
+	pthread_mutex_unlock(&k->lock);
+	return 0;
+}
+
 static void i8042_get_pending(struct device *dev, struct dev_value *v)
 {
 	struct i8042 *k = dev->priv;
@@ -182,9 +253,19 @@ static int i8042_cmd_cad(struct device *dev, const char *arg)
 	return i8042_ctrl_alt_del(dev->priv);
 }
 
+/*
+ * State: everything the controller models - the configuration byte, a
+ * command waiting for its data byte, and the output buffer's bytes (the
+ * status register follows from them).  Restored in this order.
+ */
 static const struct dev_attr i8042_attrs[] = {
 	{ "ctr", DEV_ATTR_U64, DEV_ATTR_STATE, "controller configuration byte",
 	  i8042_get_ctr, i8042_set_ctr },
+	{ "pending_cmd", DEV_ATTR_U64, DEV_ATTR_STATE,
+	  "command waiting for its data byte (0x60) or 0", i8042_get_pending_cmd,
+	  i8042_set_pending_cmd },
+	{ "output_queue", DEV_ATTR_BYTES, DEV_ATTR_STATE, "bytes waiting for the guest to read",
+	  i8042_get_output_queue, i8042_set_output_queue },
 	{ "pending", DEV_ATTR_U64, DEV_ATTR_INFO, "bytes waiting in the output buffer",
 	  i8042_get_pending, NULL },
 };
@@ -196,7 +277,7 @@ static const struct dev_cmd i8042_cmds[] = {
 
 const struct dev_class i8042_class = {
 	.type = "i8042",
-	.state_version = 1,
+	.state_version = 2,	/* 2: pending_cmd, output_queue */
 	.attrs = i8042_attrs,
 	.nr_attrs = sizeof(i8042_attrs) / sizeof(i8042_attrs[0]),
 	.cmds = i8042_cmds,

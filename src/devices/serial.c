@@ -2,10 +2,12 @@
 #include "devices/serial.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/dev_state.h"
 #include "core/log.h"
 
 /* Register offsets */
@@ -270,7 +272,17 @@ void serial_freeze(struct serial *s, bool frozen)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Device model: registers are state, counters are info. */
+/*
+ * Device model: registers are state, counters are info.
+ *
+ * The state is every register the guest can set (IER, LCR, MCR, SCR, the
+ * divisor latch, FCR), the pending transmitter-empty interrupt (IIR's THRE
+ * source, cleared by reading IIR) and the receive FIFO's contents; IIR,
+ * LSR and MSR follow from those, and the interrupt line is recomputed after
+ * each write (a pending interrupt raises the line: at most one spurious
+ * edge).  A register value with bits the guest cannot set is refused.  Not
+ * state: the host side (output fd, input flow control), counters.
+ */
 #define SERIAL_GETTER(field)                                                  \
 	static void serial_get_##field(struct device *dev, struct dev_value *v) \
 	{                                                                     \
@@ -280,13 +292,14 @@ void serial_freeze(struct serial *s, bool frozen)
 		pthread_mutex_unlock(&s->lock);                               \
 	}
 
-#define SERIAL_REG_ATTR(field)                                                \
+#define SERIAL_REG_ATTR(field, mask)                                          \
 	SERIAL_GETTER(field)                                                  \
 	static int serial_set_##field(struct device *dev, const struct dev_value *v) \
 	{                                                                     \
 		struct serial *s = dev->priv;                                 \
-		if (v->u64 > 0xff)                                            \
-			return -EINVAL;                                       \
+		if (v->u64 & ~(uint64_t)(mask))                               \
+			return err_set(-EINVAL, #field " 0x%" PRIx64 " is out of range " \
+				       "(bits outside 0x%x)", v->u64, (unsigned int)(mask)); \
 		pthread_mutex_lock(&s->lock);                                 \
 		s->field = (uint8_t)v->u64;                                   \
 		serial_update_irq(s);                                         \
@@ -294,19 +307,85 @@ void serial_freeze(struct serial *s, bool frozen)
 		return 0;                                                     \
 	}
 
-SERIAL_REG_ATTR(ier)
-SERIAL_REG_ATTR(lcr)
-SERIAL_REG_ATTR(mcr)
-SERIAL_REG_ATTR(scr)
-SERIAL_REG_ATTR(dll)
-SERIAL_REG_ATTR(dlm)
-SERIAL_REG_ATTR(fcr)
+SERIAL_REG_ATTR(ier, 0x0f)
+SERIAL_REG_ATTR(lcr, 0xff)
+SERIAL_REG_ATTR(mcr, 0x1f)
+SERIAL_REG_ATTR(scr, 0xff)
+SERIAL_REG_ATTR(dll, 0xff)
+SERIAL_REG_ATTR(dlm, 0xff)
+SERIAL_REG_ATTR(fcr, FCR_ENABLE | 0xc0)
 
 #define SERIAL_COUNTER(field) SERIAL_GETTER(field)
 
 SERIAL_COUNTER(tx_bytes)
 SERIAL_COUNTER(rx_bytes)
 SERIAL_COUNTER(rx_len)
+
+static void serial_get_thre_pending(struct device *dev, struct dev_value *v)
+{
+	struct serial *s = dev->priv;
+
+	pthread_mutex_lock(&s->lock);
+	v->b = s->iir_thre;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int serial_set_thre_pending(struct device *dev, const struct dev_value *v)
+{
+	struct serial *s = dev->priv;
+
+	pthread_mutex_lock(&s->lock);
+	s->iir_thre = v->b;
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* rx_fifo, layout version 1: u8 version, u16 count (<= SERIAL_RX_BUF), then
+ * the bytes the guest has not read yet, oldest first. */
+#define SERIAL_FIFO_VERSION	1
+
+static void serial_get_rx_fifo(struct device *dev, struct dev_value *v)
+{
+	struct serial *s = dev->priv;
+	struct ds_writer w;
+	unsigned int i;
+
+	ds_writer_start(&w, v, 3 + SERIAL_RX_BUF, SERIAL_FIFO_VERSION);
+	pthread_mutex_lock(&s->lock);
+	ds_put_u16(&w, (uint16_t)s->rx_len);
+	for (i = 0; i < s->rx_len; i++)
+		ds_put_u8(&w, s->rx[(s->rx_head + i) % SERIAL_RX_BUF]);
+	pthread_mutex_unlock(&s->lock);
+	ds_writer_end(&w);
+}
+
+static int serial_set_rx_fifo(struct device *dev, const struct dev_value *v)
+{
+	struct serial *s = dev->priv;
+	uint8_t buf[SERIAL_RX_BUF], ver;
+	struct ds_reader r;
+	unsigned int n;
+	int ret;
+
+	ds_reader_start(&r, "rx_fifo", v, SERIAL_FIFO_VERSION, &ver);
+	n = ds_get_u16(&r);
+	if (!r.err && n > SERIAL_RX_BUF)
+		ds_fail(&r, "%u bytes, the FIFO holds %u", n, SERIAL_RX_BUF);
+	if (!r.err)
+		ds_get_bytes(&r, buf, n);
+	ret = ds_reader_end(&r);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&s->lock);
+	memcpy(s->rx, buf, n);
+	s->rx_head = 0;
+	s->rx_len = n;
+	serial_rx_space_freed(s);
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
 
 static int serial_cmd_inject(struct device *dev, const char *arg)
 {
@@ -342,6 +421,8 @@ static int serial_cmd_reset(struct device *dev, const char *arg)
 #define REG(n, doc) { #n, DEV_ATTR_U64, DEV_ATTR_STATE, doc, serial_get_##n, serial_set_##n }
 #define CTR(n, doc) { #n, DEV_ATTR_U64, DEV_ATTR_INFO, doc, serial_get_##n, NULL }
 
+/* State attributes in restore order: registers, then the interrupt source
+ * and the FIFO (each write recomputes the line). */
 static const struct dev_attr serial_attrs[] = {
 	REG(ier, "interrupt enable register"),
 	REG(lcr, "line control register"),
@@ -350,6 +431,11 @@ static const struct dev_attr serial_attrs[] = {
 	REG(dll, "divisor latch, low byte"),
 	REG(dlm, "divisor latch, high byte"),
 	REG(fcr, "FIFO control (enable and trigger bits)"),
+	{ "thre_pending", DEV_ATTR_BOOL, DEV_ATTR_STATE,
+	  "a transmitter-empty interrupt is pending (reading IIR clears it)",
+	  serial_get_thre_pending, serial_set_thre_pending },
+	{ "rx_fifo", DEV_ATTR_BYTES, DEV_ATTR_STATE, "received bytes the guest has not read",
+	  serial_get_rx_fifo, serial_set_rx_fifo },
 	CTR(tx_bytes, "bytes the guest transmitted"),
 	CTR(rx_bytes, "bytes received from the host"),
 	CTR(rx_len, "bytes waiting for the guest to read"),
@@ -362,7 +448,7 @@ static const struct dev_cmd serial_cmds[] = {
 
 const struct dev_class serial_class = {
 	.type = "serial-16550a",
-	.state_version = 1,
+	.state_version = 2,	/* 2: thre_pending, rx_fifo */
 	.attrs = serial_attrs,
 	.nr_attrs = sizeof(serial_attrs) / sizeof(serial_attrs[0]),
 	.cmds = serial_cmds,

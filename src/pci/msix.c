@@ -165,6 +165,46 @@ void msix_config_written(struct pci_msix *m, uint16_t ctrl)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* ---- snapshot state ---- */
+
+void msix_get_state(struct pci_msix *m, uint32_t (*entry)[4], uint64_t *pba)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nr; i++)
+		memcpy(entry[i], m->vec[i].entry, sizeof(entry[i]));
+	memcpy(pba, m->pba, msix_pba_size(m->nr));
+	pthread_mutex_unlock(&m->lock);
+}
+
+int msix_check_state(const struct pci_msix *m, const uint32_t (*entry)[4],
+		     const uint64_t *pba)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr; i++)
+		if (entry[i][3] & ~MSIX_VECTOR_MASKED)
+			return err_set(-EINVAL, "MSI-X vector %u: reserved control bits 0x%x", i,
+				       entry[i][3]);
+	for (i = m->nr; i < msix_pba_size(m->nr) * 8; i++)
+		if (pba[i / 64] & (1ULL << (i % 64)))
+			return err_set(-EINVAL, "MSI-X pending bit %u: the device has %u vectors",
+				       i, m->nr);
+	return 0;
+}
+
+void msix_set_state(struct pci_msix *m, const uint32_t (*entry)[4], const uint64_t *pba)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nr; i++)
+		memcpy(m->vec[i].entry, entry[i], sizeof(entry[i]));
+	memcpy(m->pba, pba, msix_pba_size(m->nr));
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* ---- the table and the PBA (BAR regions, vCPU threads) ---- */
 
 static uint8_t *table_byte(struct pci_msix *m, uint64_t off)

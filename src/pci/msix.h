@@ -81,6 +81,20 @@ bool msix_notify(struct pci_msix *m, unsigned int vector);
 /* Messages delivered on @vector (tests, counters). */
 uint64_t msix_sent(struct pci_msix *m, unsigned int vector);
 
+/*
+ * Snapshot state: the table (@entry[i]: address low, address high, data,
+ * vector control of vector i) and the PBA words, for @m's m->nr vectors.
+ * msix_check_state() refuses (-EINVAL, message) reserved control bits and
+ * pending bits of vectors the device lacks; msix_set_state() stores them
+ * without sending anything: the message control word, loaded next with the
+ * config space (msix_config_written), routes live vectors and delivers
+ * what is pending.
+ */
+void msix_get_state(struct pci_msix *m, uint32_t (*entry)[4], uint64_t *pba);
+int msix_check_state(const struct pci_msix *m, const uint32_t (*entry)[4],
+		     const uint64_t *pba) KITE_WUR;
+void msix_set_state(struct pci_msix *m, const uint32_t (*entry)[4], const uint64_t *pba);
+
 /* For pci.c: the guest wrote the message control word (under pci->lock). */
 void msix_config_written(struct pci_msix *m, uint16_t ctrl);
 

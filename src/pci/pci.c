@@ -471,6 +471,45 @@ void pci_intx_resampled(struct pci_dev *pdev, bool pending)
 			   pending && !__atomic_load_n(&pdev->intx_disabled, __ATOMIC_ACQUIRE));
 }
 
+/* ---- snapshot state ---- */
+
+void pci_dev_save_config(struct pci_dev *pdev, uint8_t *out)
+{
+	pthread_mutex_lock(&pdev->bus->lock);
+	memcpy(out, pdev->cfg, PCI_CFG_LEGACY_SIZE);
+	pthread_mutex_unlock(&pdev->bus->lock);
+}
+
+int pci_dev_check_config(struct pci_dev *pdev, const uint8_t *in)
+{
+	uint32_t o;
+	int ret = 0;
+
+	pthread_mutex_lock(&pdev->bus->lock);
+	for (o = 0; o < PCI_CFG_LEGACY_SIZE && !ret; o++)
+		if ((in[o] ^ pdev->cfg[o]) & ~pdev->wmask[o])
+			ret = err_set(-EINVAL, "config byte 0x%02x is 0x%02x, this device's "
+				      "is 0x%02x and the guest cannot change it", o, in[o],
+				      pdev->cfg[o]);
+	pthread_mutex_unlock(&pdev->bus->lock);
+	return ret;
+}
+
+void pci_dev_load_config(struct pci_dev *pdev, const uint8_t *in)
+{
+	uint32_t o;
+
+	pthread_mutex_lock(&pdev->bus->lock);
+	for (o = 0; o < PCI_CFG_LEGACY_SIZE; o++)
+		pdev->cfg[o] = (uint8_t)((pdev->cfg[o] & ~pdev->wmask[o]) |
+					 (in[o] & pdev->wmask[o]));
+	command_written(pdev);
+	update_bars(pdev);
+	if (pdev->msix)
+		msix_config_written(pdev->msix, pci_get_u16(pdev->cfg, pdev->msix->cap + 2));
+	pthread_mutex_unlock(&pdev->bus->lock);
+}
+
 /* ---- the bus ---- */
 
 static int claim(struct pci_bus *pci, struct bus *bus, uint64_t base, uint64_t len,

@@ -211,6 +211,26 @@ void pci_intx_resampled(struct pci_dev *pdev, bool pending);
 bool pci_bar_access(struct pci_dev *pdev, unsigned int bar, uint64_t off, uint8_t *data,
 		    uint32_t size, bool is_write);
 
+/*
+ * Snapshot state: the first PCI_CFG_LEGACY_SIZE bytes of config space as
+ * stored (everything the guest can program - command, BARs, interrupt line,
+ * capability registers such as MSI-X control - lives there).  Take
+ * pci->lock themselves; VM paused.
+ *   pci_dev_save_config   copy them into @out;
+ *   pci_dev_check_config  -EINVAL (message) when a bit the guest cannot
+ *                         write differs from this device's: another device;
+ *   pci_dev_load_config   store the guest-writable bits of @in and apply
+ *                         them as a guest write would: INTx disable, BARs
+ *                         decoded where they say (bar_moved: ioeventfds
+ *                         move), MSI-X enable and mask (routes).  Device
+ *                         hooks for config writes are not called: a
+ *                         register with a side effect on write (virtio's
+ *                         PCI_CFG window) is stored, not performed.
+ */
+void pci_dev_save_config(struct pci_dev *pdev, uint8_t *out);
+int pci_dev_check_config(struct pci_dev *pdev, const uint8_t *in) KITE_WUR;
+void pci_dev_load_config(struct pci_dev *pdev, const uint8_t *in);
+
 /* Little-endian config-space helpers (callers hold pci->lock or build time). */
 static inline void pci_set_u8(uint8_t *p, uint32_t off, uint8_t v) { p[off] = v; }
 static inline void pci_set_u16(uint8_t *p, uint32_t off, uint16_t v)

@@ -194,7 +194,7 @@ int vm_snapshot_check_cpuid(const struct vm_snapshot *snap, unsigned int vcpu,
 
 /* ---------------------------------------------------------------- devices */
 
-static void save_device(struct snap_enc *e, struct device *dev)
+static int save_device(struct snap_enc *e, struct device *dev)
 {
 	unsigned int i, n = 0;
 
@@ -207,20 +207,28 @@ static void save_device(struct snap_enc *e, struct device *dev)
 	for (i = 0; i < dev->cls->nr_attrs; i++) {
 		const struct dev_attr *a = &dev->cls->attrs[i];
 		struct dev_value v;
+		int ret;
 
 		if (a->access != DEV_ATTR_STATE)
 			continue;
 		memset(&v, 0, sizeof(v));
-		v.type = a->type;
-		a->get(dev, &v);
+		ret = dev_attr_get(dev, a->name, &v);
+		if (ret)
+			return err_prefix(ret, "device '%s' attribute '%s'", dev->id, a->name);
 		snap_enc_put_str(e, a->name);
 		snap_enc_put_u8(e, (uint8_t)a->type);
 		switch (a->type) {
 		case DEV_ATTR_U64: snap_enc_put_u64(e, v.u64); break;
 		case DEV_ATTR_BOOL: snap_enc_put_u8(e, v.b); break;
 		case DEV_ATTR_STR: snap_enc_put_str(e, v.str); break;
+		case DEV_ATTR_BYTES:
+			snap_enc_put_u32(e, (uint32_t)v.len);
+			snap_enc_put_bytes(e, v.bytes, v.len);
+			break;
 		}
+		dev_value_release(&v);
 	}
+	return 0;
 }
 
 static int save_devices(struct vm *vm, struct snap_image *img)
@@ -230,8 +238,14 @@ static int save_devices(struct vm *vm, struct snap_image *img)
 
 	snap_enc_init(&e);
 	snap_enc_put_u32(&e, vm->devices.nr);
-	for (i = 0; i < vm->devices.nr; i++)
-		save_device(&e, vm->devices.devs[i]);
+	for (i = 0; i < vm->devices.nr; i++) {
+		int ret = save_device(&e, vm->devices.devs[i]);
+
+		if (ret) {
+			snap_enc_free(&e);
+			return ret;
+		}
+	}
 	return snap_image_add_enc(img, "devices", SEC_DEV_V, &e);
 }
 
@@ -269,18 +283,29 @@ static int restore_device(struct snap_dec *d, struct device *dev)
 		case DEV_ATTR_U64: v.u64 = snap_dec_get_u64(d); break;
 		case DEV_ATTR_BOOL: v.b = snap_dec_get_u8(d) != 0; break;
 		case DEV_ATTR_STR: snap_dec_get_str(d, v.str, sizeof(v.str)); break;
+		case DEV_ATTR_BYTES:
+			v.len = snap_dec_get_u32_max(d, DEV_BYTES_MAX, "attribute bytes");
+			if (!d->err && !dev_value_alloc(&v, v.len))
+				return err_set(-ENOMEM, "out of memory");
+			snap_dec_get_bytes(d, v.bytes, v.len);
+			break;
 		default:
 			if (!d->err)
 				return err_set(-EINVAL, "snapshot: device '%s' attribute '%s' has "
 					       "unknown type %u", dev->id, attr, t);
 		}
-		if (d->err)
+		if (d->err) {
+			dev_value_release(&v);
 			break;
+		}
 		a = dev_attr_find(dev, attr);
-		if (!a || a->access != DEV_ATTR_STATE || a->type != v.type)
+		if (!a || a->access != DEV_ATTR_STATE || a->type != v.type) {
+			dev_value_release(&v);
 			return err_set(-EINVAL, "snapshot: device '%s' (%s) has no %s state "
 				       "attribute '%s'", dev->id, type, dev_attr_type_name(v.type), attr);
+		}
 		ret = dev_attr_set(dev, attr, &v, true);
+		dev_value_release(&v);
 		if (ret)
 			return err_prefix(ret, "snapshot: restoring device '%s' attribute '%s'",
 					  dev->id, attr);

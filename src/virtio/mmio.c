@@ -188,9 +188,31 @@ static void mmio_notify_config(struct virtio_dev *vd)
 	mmio_raise(vd, VIRTIO_ISR_CONFIG);
 }
 
+/*
+ * After a restore: an ISR with bits set means the driver has an interrupt
+ * to handle.  The edge that announced it lives in the restored interrupt
+ * controller state, if it was not handled yet; one more edge costs at most
+ * a spurious interrupt (the driver reads a clear ISR), while a lost one
+ * would stall the driver.  No transport_state: every virtio-mmio register
+ * is in the core (virtio_state); base and IRQ are the machine's layout.
+ */
+static void mmio_restored(struct virtio_dev *vd)
+{
+	struct virtio_mmio *m = vd->transport;
+	uint8_t isr;
+
+	virtio_lock(vd);
+	isr = vd->isr;
+	virtio_unlock(vd);
+	if (isr)
+		irq_line_set(&m->irq, 1);
+}
+
 static const struct virtio_transport_ops virtio_mmio_tops = {
+	.id = VIRTIO_TID_MMIO,
 	.notify_queue = mmio_notify_queue,
 	.notify_config = mmio_notify_config,
+	.restored = mmio_restored,
 };
 
 static int mmio_bind_ioeventfds(struct virtio_mmio *m, bool assign)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/dev_state.h"
 #include "core/le.h"
 #include "core/log.h"
 #include "kvm/kvm.h"
@@ -258,9 +259,109 @@ static void vp_notify_config(struct virtio_dev *vd)
 	vp_interrupt(vp_of(vd), vector, VIRTIO_ISR_CONFIG);
 }
 
+/* ---- transport_state (virtio_state.c; API thread, VM paused) ---- */
+
+/*
+ * Layout after transport_state's version and transport id bytes:
+ *   u16   N: config space bytes (PCI_CFG_LEGACY_SIZE)
+ *   N     bytes of config space as stored: command, BARs as programmed,
+ *         interrupt line, MSI-X message control, the PCI_CFG window
+ *   u16   V: MSI-X vectors (the device's)
+ *   V x   u32 address low, u32 address high, u32 data, u32 vector control
+ *   (V + 63) / 64 x u64 pending-bit array words
+ * Loading checks everything first (read-only config bits must match: the
+ * same device in the same slot), then stores the MSI-X table and PBA and
+ * then the config space, whose MSI-X control routes the live vectors and
+ * whose BARs decode where the guest put them, ioeventfds following.
+ */
+struct vp_state {
+	uint8_t cfg[PCI_CFG_LEGACY_SIZE];
+	uint32_t entry[MSIX_MAX_VECTORS][4];
+	uint64_t pba[MSIX_MAX_VECTORS / 64];
+};
+
+static void vp_state_save(struct virtio_dev *vd, struct ds_writer *w)
+{
+	struct virtio_pci *vp = vp_of(vd);
+	struct vp_state st;
+	unsigned int i, k;
+
+	pci_dev_save_config(&vp->pdev, st.cfg);
+	msix_get_state(&vp->msix, st.entry, st.pba);
+	ds_put_u16(w, PCI_CFG_LEGACY_SIZE);
+	ds_put_bytes(w, st.cfg, PCI_CFG_LEGACY_SIZE);
+	ds_put_u16(w, (uint16_t)vp->msix.nr);
+	for (i = 0; i < vp->msix.nr; i++)
+		for (k = 0; k < 4; k++)
+			ds_put_u32(w, st.entry[i][k]);
+	for (i = 0; i < msix_pba_size(vp->msix.nr) / 8; i++)
+		ds_put_u64(w, st.pba[i]);
+}
+
+static void vp_state_decode(struct virtio_pci *vp, struct ds_reader *r, struct vp_state *st)
+{
+	unsigned int i, k, n;
+
+	n = ds_get_u16(r);
+	if (!r->err && n != PCI_CFG_LEGACY_SIZE) {
+		ds_fail(r, "%u bytes of PCI config space (this kite saves %u)", n,
+			PCI_CFG_LEGACY_SIZE);
+		return;
+	}
+	ds_get_bytes(r, st->cfg, PCI_CFG_LEGACY_SIZE);
+	n = ds_get_u16(r);
+	if (!r->err && n != vp->msix.nr) {
+		ds_fail(r, "%u MSI-X vectors, this device has %u", n, vp->msix.nr);
+		return;
+	}
+	for (i = 0; i < vp->msix.nr; i++)
+		for (k = 0; k < 4; k++)
+			st->entry[i][k] = ds_get_u32(r);
+	for (i = 0; i < msix_pba_size(vp->msix.nr) / 8; i++)
+		st->pba[i] = ds_get_u64(r);
+	if (!r->err && pci_dev_check_config(&vp->pdev, st->cfg))
+		ds_fail(r, "%s", err_msg());
+	if (!r->err && msix_check_state(&vp->msix, (const uint32_t (*)[4])st->entry, st->pba))
+		ds_fail(r, "%s", err_msg());
+}
+
+static int vp_state_load(struct virtio_dev *vd, struct ds_reader *r)
+{
+	struct virtio_pci *vp = vp_of(vd);
+	struct vp_state st;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	vp_state_decode(vp, r, &st);
+	ret = ds_reader_end(r);
+	if (ret)
+		return ret;
+	msix_set_state(&vp->msix, (const uint32_t (*)[4])st.entry, st.pba);
+	pci_dev_load_config(&vp->pdev, st.cfg);
+	return 0;
+}
+
+/* After virtio_state: INTA# is a level, asserted while the ISR has bits
+ * (the restored interrupt controller may not hold the device's level). */
+static void vp_restored(struct virtio_dev *vd)
+{
+	struct virtio_pci *vp = vp_of(vd);
+	uint8_t isr;
+
+	virtio_lock(vd);
+	isr = vd->isr;
+	virtio_unlock(vd);
+	if (isr && !msix_enabled(&vp->msix))
+		pci_intx_set(&vp->pdev, 1);
+}
+
 static const struct virtio_transport_ops vp_tops = {
+	.id = VIRTIO_TID_PCI,
 	.notify_queue = vp_notify_queue,
 	.notify_config = vp_notify_config,
+	.state_save = vp_state_save,
+	.state_load = vp_state_load,
+	.restored = vp_restored,
 };
 
 /* The guest EOIed INTA#: assert it again while the ISR has bits. */
@@ -490,6 +591,7 @@ int virtio_pci_attach(struct virtio_pci *vp, struct virtio_dev *vd, struct pci_b
 		ret = pci_bus_add(pci, &vp->pdev, slot);
 	if (ret)
 		return err_prefix(ret, "%s: virtio-pci", vd->dev.id);
+	vd->nr_vectors = (uint16_t)vp->msix.nr;
 	rfd = irq_line_resample_fd(&vp->pdev.intx);
 	if (rfd >= 0) {
 		ret = virtio_dev_watch(vd, rfd, vp_resample, vp);

@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "virtio/virtio_internal.h"
 
 /* Requests posted to the I/O thread (vd->requests). */
 #define VIRTIO_REQ_ACTIVATE	0x1u
 #define VIRTIO_REQ_RESET	0x2u
+#define VIRTIO_REQ_POLL		0x4u	/* look at every ready queue (after a restore) */
 
 /* epoll tags: high 32 bits say what, low 32 bits which. */
 #define EV_CTL		1ULL
@@ -285,9 +287,20 @@ static int virtio_activate_queues(struct virtio_dev *vd)
 	return 0;
 }
 
-static void virtio_do_activate(struct virtio_dev *vd)
+/* Call queue_kick on every ready queue: chains may be waiting that no
+ * notification will announce (made available before DRIVER_OK, or before a
+ * snapshot whose kicks were not served). */
+static void virtio_poll_queues(struct virtio_dev *vd)
 {
 	unsigned int i;
+
+	for (i = 0; i < vd->nr_queues && vd->active && !vd->failed; i++)
+		if (vd->queues[i].vq.ready && vd->ops->queue_kick)
+			vd->ops->queue_kick(vd, i);
+}
+
+static void virtio_do_activate(struct virtio_dev *vd)
+{
 	uint8_t status;
 
 	virtio_lock(vd);
@@ -302,10 +315,7 @@ static void virtio_do_activate(struct virtio_dev *vd)
 		return;
 	}
 	vd->active = true;
-	/* Chains made available before DRIVER_OK took effect here. */
-	for (i = 0; i < vd->nr_queues; i++)
-		if (vd->queues[i].vq.ready && vd->ops->queue_kick)
-			vd->ops->queue_kick(vd, i);
+	virtio_poll_queues(vd);
 }
 
 /* Registers back to their reset values (under lock). */
@@ -352,7 +362,7 @@ static bool virtio_park(struct virtio_dev *vd)
 	virtio_lock(vd);
 	vd->paused = true;
 	pthread_cond_broadcast(&vd->cond);
-	while (vd->pause_req && !vd->stop)
+	while ((vd->pause_req || vd->restoring) && !vd->stop)
 		pthread_cond_wait(&vd->cond, &vd->lock);
 	vd->paused = false;
 	stop = vd->stop;
@@ -382,6 +392,8 @@ static bool virtio_handle_ctl(struct virtio_dev *vd, bool drain)
 		virtio_do_reset(vd);
 	if (req & VIRTIO_REQ_ACTIVATE)
 		virtio_do_activate(vd);
+	if (req & VIRTIO_REQ_POLL)
+		virtio_poll_queues(vd);
 	return pause ? virtio_park(vd) : false;
 }
 
@@ -518,6 +530,61 @@ void virtio_dev_resume(struct virtio_dev *vd)
 	vd->pause_req = false;
 	pthread_cond_broadcast(&vd->cond);
 	virtio_unlock(vd);
+}
+
+/* ---- for virtio_state.c: restoring while the I/O thread is parked ---- */
+
+int virtio_restore_begin(struct virtio_dev *vd)
+{
+	int ret = 0;
+
+	virtio_lock(vd);
+	if (vd->restoring)
+		ret = err_set(-EBUSY, "%s: another restore of this device is in progress",
+			      vd->dev.id);
+	else if (vd->thread_started && !vd->paused)
+		ret = err_set(-EBUSY, "%s: the device's I/O thread runs: pause the VM first",
+			      vd->dev.id);
+	else
+		vd->restoring = true;
+	virtio_unlock(vd);
+	return ret;
+}
+
+void virtio_restore_end(struct virtio_dev *vd)
+{
+	virtio_lock(vd);
+	vd->restoring = false;
+	pthread_cond_broadcast(&vd->cond);
+	virtio_unlock(vd);
+}
+
+void virtio_wait_restore_locked(struct virtio_dev *vd)
+{
+	while (vd->restoring)
+		pthread_cond_wait(&vd->cond, &vd->lock);
+}
+
+bool virtio_io_quiet_locked(const struct virtio_dev *vd)
+{
+	return !vd->thread_started || vd->paused;
+}
+
+void virtio_reset_parked(struct virtio_dev *vd)
+{
+	if (vd->io_busy || vd->active || vd->failed)
+		virtio_do_reset(vd);
+	virtio_lock(vd);
+	vd->requests = 0;
+	virtio_unlock(vd);
+}
+
+void virtio_request_poll(struct virtio_dev *vd)
+{
+	virtio_lock(vd);
+	vd->requests |= VIRTIO_REQ_POLL;
+	virtio_unlock(vd);
+	virtio_post(vd);
 }
 
 /* ---- transport side (vCPU threads) ---- */
@@ -677,18 +744,6 @@ void virtio_attr_status(struct device *dev, struct dev_value *out)
 	out->u64 = virtio_read_status(VD(dev));
 }
 
-int virtio_attr_set_status(struct device *dev, const struct dev_value *in)
-{
-	struct virtio_dev *vd = VD(dev);
-
-	if (in->u64 > 0xff)
-		return err_set(-EINVAL, "status is one byte");
-	virtio_lock(vd);
-	vd->status = (uint8_t)in->u64;
-	virtio_unlock(vd);
-	return 0;
-}
-
 void virtio_attr_driver_features(struct device *dev, struct dev_value *out)
 {
 	struct virtio_dev *vd = VD(dev);
@@ -696,19 +751,6 @@ void virtio_attr_driver_features(struct device *dev, struct dev_value *out)
 	virtio_lock(vd);
 	out->u64 = vd->guest_features;
 	virtio_unlock(vd);
-}
-
-int virtio_attr_set_driver_features(struct device *dev, const struct dev_value *in)
-{
-	struct virtio_dev *vd = VD(dev);
-
-	if (in->u64 & ~vd->host_features)
-		return err_set(-EINVAL, "features 0x%" PRIx64 " are not offered",
-			       in->u64 & ~vd->host_features);
-	virtio_lock(vd);
-	vd->guest_features = in->u64;
-	virtio_unlock(vd);
-	return 0;
 }
 
 void virtio_attr_device_features(struct device *dev, struct dev_value *out)
@@ -770,6 +812,16 @@ int virtio_cmd_reset(struct device *dev, const char *arg)
 
 	(void)arg;
 	virtio_lock(vd);
+	/* The I/O thread parked (VM paused) or not started: reset here, so the
+	 * state read before the resume is already the reset device's. */
+	if (!vd->restoring && virtio_io_quiet_locked(vd)) {
+		vd->restoring = true;
+		vd->requests = 0;
+		virtio_unlock(vd);
+		virtio_do_reset(vd);
+		virtio_restore_end(vd);
+		return 0;
+	}
 	vd->io_busy = true;
 	vd->requests |= VIRTIO_REQ_RESET;
 	virtio_unlock(vd);

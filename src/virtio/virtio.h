@@ -85,15 +85,42 @@ struct virtio_queue {
 	uint64_t interrupts;	/* used-buffer interrupts sent */
 };
 
-/* What a transport does for the core (called from the I/O thread). */
+struct ds_reader;
+struct ds_writer;
+
+/* transport_state's second byte: which transport wrote it. */
+enum virtio_transport_id { VIRTIO_TID_NONE, VIRTIO_TID_MMIO, VIRTIO_TID_PCI };
+
+/* What a transport does for the core. */
 struct virtio_transport_ops {
-	/* Tell the driver queue @q has used buffers (ISR bit + line, or MSI-X). */
+	enum virtio_transport_id id;
+	/* Tell the driver queue @q has used buffers (ISR bit + line, or MSI-X).
+	 * I/O thread. */
 	void (*notify_queue)(struct virtio_dev *vd, unsigned int q);
-	/* Tell the driver the config space (or NEEDS_RESET) changed. */
+	/* Tell the driver the config space (or NEEDS_RESET) changed.  I/O thread. */
 	void (*notify_config)(struct virtio_dev *vd);
+	/*
+	 * transport_state (virtio_state.c; API thread, VM paused).  state_save
+	 * puts the transport's guest-programmed registers that are not in the
+	 * core (at most VIRTIO_TRANSPORT_STATE_MAX bytes); state_load decodes
+	 * and checks all of them, calls ds_reader_end(), and only when that
+	 * returns 0 applies them (bus placement, interrupt routes).  NULL: the
+	 * transport has no state of its own.
+	 */
+	void (*state_save)(struct virtio_dev *vd, struct ds_writer *w);
+	int (*state_load)(struct virtio_dev *vd, struct ds_reader *r);
+	/* virtio_state was restored: drive the interrupt output the restored
+	 * ISR asks for (a level line asserted, an edge raised once).  May be NULL. */
+	void (*restored)(struct virtio_dev *vd);
 };
 
-/* What a device type implements.  Every callback runs on the I/O thread. */
+#define VIRTIO_TRANSPORT_STATE_MAX	4096
+
+/*
+ * What a device type implements.  Every callback runs on the I/O thread, or
+ * (activate, reset) on a thread restoring or resetting the device while the
+ * I/O thread is held parked (virtio_restore_begin): never both at once.
+ */
 struct virtio_dev_ops {
 	uint32_t device_id;
 	/* Prepare for a started set of queues (all enabled queues passed
@@ -140,6 +167,7 @@ struct virtio_dev {
 	uint32_t config_generation;
 	uint16_t msix_config;		/* pci: config_msix_vector */
 	uint16_t queue_sel;
+	uint16_t nr_vectors;		/* MSI-X vectors the transport has (0: none) */
 	uint32_t config_len;
 	uint8_t config[VIRTIO_CONFIG_MAX];
 	unsigned int nr_queues;
@@ -158,6 +186,8 @@ struct virtio_dev {
 	bool pause_req;			/* API: park the I/O thread (under lock) */
 	bool paused;			/* I/O thread parked (under lock) */
 	bool stop;			/* destroy: the I/O thread exits (under lock) */
+	bool restoring;			/* another thread restores or resets the device:
+					 * the parked I/O thread stays parked (under lock) */
 	pthread_cond_t cond;		/* paused/reset changes */
 	struct virtio_watch watch[VIRTIO_MAX_WATCH];
 	unsigned int nr_watch;
@@ -210,6 +240,15 @@ int virtio_dev_watch_enable(struct virtio_dev *vd, int fd, bool on) KITE_WUR;
  * I/O thread only, or before virtio_dev_start().
  */
 int virtio_dev_watch_replace(struct virtio_dev *vd, unsigned int slot, int fd) KITE_WUR;
+
+/*
+ * For a device class's own STATE setters (API thread, VM paused): keep the
+ * device's I/O thread parked (or not started) while changing what it owns;
+ * -EBUSY (message) when it runs, or while another restore of the device is
+ * in progress.  Every successful begin needs an end.
+ */
+int virtio_restore_begin(struct virtio_dev *vd) KITE_WUR;
+void virtio_restore_end(struct virtio_dev *vd);
 
 /* ---- for devices (I/O thread) ---- */
 /* The guest broke the rules: log, NEEDS_RESET, config interrupt, stop. */
@@ -265,11 +304,24 @@ void virtio_kick(struct virtio_dev *vd, uint32_t q);
  *   static const struct dev_attr x_attrs[] = { VIRTIO_COMMON_ATTRS, ...own... };
  * and the common command "reset" (a device-side reset, as if the driver had
  * written 0 to the status: the driver sees a freshly reset device).
+ *
+ * The device's state is two STATE attributes, restored in this order
+ * (virtio_state.c documents both layouts):
+ *   transport_state  the transport's own registers (virtio-pci: the PCI
+ *                    config space and the MSI-X table and PBA); written
+ *                    first, so BARs and MSI-X routes are in place;
+ *   virtio_state     the core: status, features, ISR, config space, and per
+ *                    queue its registers and ring positions.  Written while
+ *                    paused, it brings the device to exactly that state: a
+ *                    running device (DRIVER_OK) gets its queues started from
+ *                    the restored addresses and positions and its activate()
+ *                    hook run, and polls its queues at resume.
+ * A device class may add its own STATE attributes after these (restored
+ * after virtio_state, i.e. onto an activated device).
+ * "status" and "driver_features" are read-only views of virtio_state.
  */
 void virtio_attr_status(struct device *dev, struct dev_value *out);
-int virtio_attr_set_status(struct device *dev, const struct dev_value *in);
 void virtio_attr_driver_features(struct device *dev, struct dev_value *out);
-int virtio_attr_set_driver_features(struct device *dev, const struct dev_value *in);
 void virtio_attr_device_features(struct device *dev, struct dev_value *out);
 void virtio_attr_needs_reset(struct device *dev, struct dev_value *out);
 void virtio_attr_fail_reason(struct device *dev, struct dev_value *out);
@@ -277,11 +329,21 @@ void virtio_attr_resets(struct device *dev, struct dev_value *out);
 void virtio_attr_kicks(struct device *dev, struct dev_value *out);
 void virtio_attr_interrupts(struct device *dev, struct dev_value *out);
 void virtio_attr_queues(struct device *dev, struct dev_value *out);
+void virtio_attr_transport_state(struct device *dev, struct dev_value *out);
+int virtio_attr_set_transport_state(struct device *dev, const struct dev_value *in);
+void virtio_attr_virtio_state(struct device *dev, struct dev_value *out);
+int virtio_attr_set_virtio_state(struct device *dev, const struct dev_value *in);
 #define VIRTIO_COMMON_ATTRS						\
-	{ "status", DEV_ATTR_U64, DEV_ATTR_STATE, "device status byte",		\
-	  virtio_attr_status, virtio_attr_set_status },				\
-	{ "driver_features", DEV_ATTR_U64, DEV_ATTR_STATE, "features the driver accepted", \
-	  virtio_attr_driver_features, virtio_attr_set_driver_features },	\
+	{ "transport_state", DEV_ATTR_BYTES, DEV_ATTR_STATE,			\
+	  "the transport's registers (virtio-pci: PCI config space, MSI-X table and PBA)", \
+	  virtio_attr_transport_state, virtio_attr_set_transport_state },	\
+	{ "virtio_state", DEV_ATTR_BYTES, DEV_ATTR_STATE,			\
+	  "status, features, ISR, config space, queue registers and ring positions", \
+	  virtio_attr_virtio_state, virtio_attr_set_virtio_state },		\
+	{ "status", DEV_ATTR_U64, DEV_ATTR_INFO, "device status byte",		\
+	  virtio_attr_status, NULL },						\
+	{ "driver_features", DEV_ATTR_U64, DEV_ATTR_INFO, "features the driver accepted", \
+	  virtio_attr_driver_features, NULL },					\
 	{ "device_features", DEV_ATTR_U64, DEV_ATTR_INFO, "features the device offers", \
 	  virtio_attr_device_features, NULL },					\
 	{ "needs_reset", DEV_ATTR_BOOL, DEV_ATTR_INFO,				\

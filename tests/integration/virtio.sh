@@ -141,14 +141,24 @@ if kite_api_start "$SOCK" "$TMPD/serial.txt" --disk path="$DISK",id=vda --rng \
   expect_api virtio-api-disk-capacity-in-sectors 200 '"value": *16384'
   api GET /devices/rng0/attributes/needs_reset
   expect_api virtio-api-needs-reset-is-false 200 '"value": *false'
+  # State is virtio_state (bytes, hex in JSON); status is a read-only view.
+  api GET /devices/vda/attributes/virtio_state
+  expect_api virtio-api-state-is-bytes 200 '"type": *"bytes".*"value": *"01[0-9a-f]+"'
+  vstate=$(grep -oE '"value": *"[0-9a-f]+"' <<< "$BODY" | cut -d'"' -f4)
+  api PUT /devices/vda/attributes/virtio_state "{\"value\": \"$vstate\"}"
+  expect_fault virtio-api-state-write-while-running-is-refused 409 'pause'
   api PUT /devices/vda/attributes/status '{"value": 0}'
-  expect_fault virtio-api-state-write-while-running-is-refused 409
+  expect_fault virtio-api-status-is-read-only 400 'read-only'
   api PATCH /vm '{"state":"Paused"}'
   expect_api virtio-api-pause-with-device-threads 204
-  api PUT /devices/vda/attributes/driver_features '{"value": 4294967296}'
+  api GET /devices/vda/attributes/virtio_state
+  vstate=$(grep -oE '"value": *"[0-9a-f]+"' <<< "$BODY" | cut -d'"' -f4)
+  api PUT /devices/vda/attributes/virtio_state "{\"value\": \"$vstate\"}"
   expect_api virtio-api-state-write-while-paused 204
-  api GET /devices/vda/attributes/driver_features
-  expect_api virtio-api-state-reads-back 200 '"value": *4294967296'
+  api GET /devices/vda/attributes/virtio_state
+  expect_api virtio-api-state-reads-back 200 "\"value\": *\"$vstate\""
+  api PUT /devices/vda/attributes/virtio_state '{"value": "01"}'
+  expect_fault virtio-api-malformed-state-is-refused 400 'virtio_state: truncated'
   api PATCH /vm '{"state":"Resumed"}'
   expect_api virtio-api-resume-with-device-threads 204
   api PUT /devices/vda/commands/reset

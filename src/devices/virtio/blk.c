@@ -515,11 +515,17 @@ static const struct dev_attr blk_attrs[] = {
 	INFO_U64(bytes_written, "bytes written to the image"),
 };
 
+/*
+ * State: only what VIRTIO_COMMON_ATTRS carries (capacity, limits and the
+ * rest of config space are in virtio_state).  Not state: the image (the
+ * restored VM opens the same file), io_uring and request slots (a paused
+ * device has no request in flight: quiesce waited for them), counters.
+ */
 static const struct dev_cmd blk_cmds[] = { VIRTIO_COMMON_CMDS };
 
 const struct dev_class virtio_blk_class = {
 	.type = "virtio-blk",
-	.state_version = 1,
+	.state_version = 2,	/* 2: transport_state and virtio_state */
 	.attrs = blk_attrs,
 	.nr_attrs = sizeof(blk_attrs) / sizeof(blk_attrs[0]),
 	.cmds = blk_cmds,

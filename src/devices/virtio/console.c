@@ -231,11 +231,17 @@ static const struct dev_attr cons_attrs[] = {
 	{ "connects", DEV_ATTR_U64, DEV_ATTR_INFO, "socket clients accepted", cons_get_connects, NULL },
 };
 
+/*
+ * State: only what VIRTIO_COMMON_ATTRS carries (no MULTIPORT: no control
+ * queue state).  Not state: the host side (stdio, the socket and its
+ * client, the Ctrl-A escape state), input not yet read (it stays in the
+ * host fd), counters.
+ */
 static const struct dev_cmd cons_cmds[] = { VIRTIO_COMMON_CMDS };
 
 const struct dev_class virtio_console_class = {
 	.type = "virtio-console",
-	.state_version = 1,
+	.state_version = 2,	/* 2: transport_state and virtio_state */
 	.attrs = cons_attrs,
 	.nr_attrs = sizeof(cons_attrs) / sizeof(cons_attrs[0]),
 	.cmds = cons_cmds,

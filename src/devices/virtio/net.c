@@ -47,6 +47,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/dev_state.h"
 #include "core/le.h"
 #include "core/log.h"
 #include "devices/virtio/virtio_devs.h"
@@ -514,7 +515,8 @@ static int net_pair_attach(struct virtio_net *n, struct net_pair *p, bool on)
 	return ret;
 }
 
-static int net_set_pairs(struct virtio_net *n, unsigned int pairs)
+/* Use the first @pairs queue pairs (tap queues attached, others detached). */
+static void net_apply_pairs(struct virtio_net *n, unsigned int pairs)
 {
 	unsigned int i;
 
@@ -531,6 +533,13 @@ static int net_set_pairs(struct virtio_net *n, unsigned int pairs)
 		}
 	}
 	__atomic_store_n(&n->cur_pairs, pairs, __ATOMIC_RELAXED);
+}
+
+static int net_set_pairs(struct virtio_net *n, unsigned int pairs)
+{
+	unsigned int i;
+
+	net_apply_pairs(n, pairs);
 	for (i = 0; i < pairs; i++)
 		net_rx_pair(n, &n->pair[i]);
 	return 0;
@@ -702,10 +711,15 @@ VIRTIO_COUNTER_GETTER(net_get_tx_bytes, struct virtio_net, tx_bytes)
 VIRTIO_COUNTER_GETTER(net_get_tx_drops, struct virtio_net, tx_drops)
 VIRTIO_COUNTER_GETTER(net_get_cur_pairs, struct virtio_net, cur_pairs)
 
+/* What the guest reads in config space (a restore may have brought another). */
 static void net_get_mac(struct device *dev, struct dev_value *out)
 {
-	const uint8_t *m = NET(dev)->cfg.mac;
+	struct virtio_dev *vd = virtio_from_dev(dev);
+	uint8_t m[6];
 
+	virtio_lock(vd);
+	memcpy(m, vd->config + CFG_MAC, sizeof(m));
+	virtio_unlock(vd);
 	snprintf(out->str, sizeof(out->str), "%02x:%02x:%02x:%02x:%02x:%02x",
 		 m[0], m[1], m[2], m[3], m[4], m[5]);
 }
@@ -755,10 +769,60 @@ static int net_cmd_link(struct device *dev, const char *arg)
 	return 0;
 }
 
+/*
+ * net_state, layout 1: u8 version, u16 queue pairs in use (VIRTIO_NET_CTRL_MQ),
+ * u8 link (1: up); the MAC and link status the guest reads are config space
+ * (virtio_state).  Not state: the back end, a packet waiting in a bounce
+ * buffer (dropped, as a network may), counters.  Written onto the device
+ * virtio_state activated (activation went back to one pair).
+ */
+static void net_get_state(struct device *dev, struct dev_value *out)
+{
+	struct ds_writer w;
+
+	ds_writer_start(&w, out, 4, 1);
+	ds_put_u16(&w, (uint16_t)__atomic_load_n(&NET(dev)->cur_pairs, __ATOMIC_RELAXED));
+	ds_put_u8(&w, net_link_up(NET(dev)));
+	ds_writer_end(&w);
+}
+
+static int net_set_state(struct device *dev, const struct dev_value *in)
+{
+	struct virtio_net *n = NET(dev);
+	unsigned int pairs;
+	struct ds_reader r;
+	uint8_t ver, link;
+	int ret;
+
+	ds_reader_start(&r, "net_state", in, 1, &ver);
+	pairs = ds_get_u16(&r);
+	link = ds_get_u8(&r);
+	if (!r.err && (pairs < 1 || pairs > n->pairs || link > 1))
+		ds_fail(&r, "%u queue pairs in use (the device has %u), link %u", pairs,
+			n->pairs, link);
+	ret = ds_reader_end(&r);
+	if (ret || (ret = virtio_restore_begin(&n->vd)))	/* pairs: the I/O thread's */
+		return ret;
+	if (pairs > 1 && !(n->vd.active && n->mq)) {
+		ret = err_set(-EINVAL, "net_state: %u queue pairs in use, but the device does "
+			      "not run multi-queue (restore virtio_state first)", pairs);
+	} else {
+		net_apply_pairs(n, pairs);
+		__atomic_store_n(&n->link_up, link != 0, __ATOMIC_RELAXED);
+		virtio_lock(&n->vd);
+		n->vd.config[CFG_STATUS] = link ? VNET_S_LINK_UP : 0;
+		virtio_unlock(&n->vd);
+	}
+	virtio_restore_end(&n->vd);
+	return ret;
+}
+
 #define INFO_U64(n, doc) { #n, DEV_ATTR_U64, DEV_ATTR_INFO, doc, net_get_##n, NULL }
 
 static const struct dev_attr net_attrs[] = {
 	VIRTIO_COMMON_ATTRS,
+	{ "net_state", DEV_ATTR_BYTES, DEV_ATTR_STATE, "queue pairs in use and link status",
+	  net_get_state, net_set_state },
 	{ "mac", DEV_ATTR_STR, DEV_ATTR_INFO, "the guest's MAC address", net_get_mac, NULL },
 	{ "backend", DEV_ATTR_STR, DEV_ATTR_INFO, "tap:IFNAME or user", net_get_backend, NULL },
 	{ "link", DEV_ATTR_BOOL, DEV_ATTR_CONFIG, "link up (config status, config interrupt)",
@@ -780,7 +844,7 @@ static const struct dev_cmd net_cmds[] = {
 
 const struct dev_class virtio_net_class = {
 	.type = "virtio-net",
-	.state_version = 1,
+	.state_version = 2,	/* 2: transport_state, virtio_state, net_state */
 	.attrs = net_attrs,
 	.nr_attrs = sizeof(net_attrs) / sizeof(net_attrs[0]),
 	.cmds = net_cmds,

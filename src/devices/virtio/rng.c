@@ -92,11 +92,12 @@ static const struct dev_attr rng_attrs[] = {
 	{ "bytes", DEV_ATTR_U64, DEV_ATTR_INFO, "entropy bytes delivered", rng_get_bytes, NULL },
 };
 
+/* State: only what VIRTIO_COMMON_ATTRS carries; counters are not state. */
 static const struct dev_cmd rng_cmds[] = { VIRTIO_COMMON_CMDS };
 
 const struct dev_class virtio_rng_class = {
 	.type = "virtio-rng",
-	.state_version = 1,
+	.state_version = 2,	/* 2: transport_state and virtio_state */
 	.attrs = rng_attrs,
 	.nr_attrs = sizeof(rng_attrs) / sizeof(rng_attrs[0]),
 	.cmds = rng_cmds,

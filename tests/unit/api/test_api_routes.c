@@ -79,6 +79,8 @@ static const struct api_vm_ops fake_ops = {
 
 struct fake_dev {
 	uint64_t scr, count;
+	uint8_t blob[64];
+	size_t blob_len;
 	bool enabled;
 	char label[DEV_STR_MAX];
 	int resets;
@@ -110,6 +112,26 @@ static int label_set(struct device *d, const struct dev_value *v)
 }
 static void count_get(struct device *d, struct dev_value *v) { v->u64 = ((struct fake_dev *)d->priv)->count; }
 
+static void blob_get(struct device *d, struct dev_value *v)
+{
+	struct fake_dev *f = d->priv;
+
+	if (dev_value_alloc(v, f->blob_len))
+		memcpy(v->bytes, f->blob, f->blob_len);
+}
+
+/* Opaque state: a version byte 1, then at most 63 bytes. */
+static int blob_set(struct device *d, const struct dev_value *v)
+{
+	struct fake_dev *f = d->priv;
+
+	if (v->len > sizeof(f->blob) || (v->len && v->bytes[0] != 1))
+		return err_set(-EINVAL, "blob: layout version or length is wrong");
+	memcpy(f->blob, v->bytes, v->len);
+	f->blob_len = v->len;
+	return 0;
+}
+
 static int reset_run(struct device *d, const char *arg)
 {
 	struct fake_dev *f = d->priv;
@@ -132,6 +154,7 @@ static const struct dev_attr fake_attrs[] = {
 	{ "enabled", DEV_ATTR_BOOL, DEV_ATTR_CONFIG, "on/off", en_get, en_set },
 	{ "label", DEV_ATTR_STR, DEV_ATTR_CONFIG, "a label", label_get, label_set },
 	{ "count", DEV_ATTR_U64, DEV_ATTR_INFO, "a counter", count_get, NULL },
+	{ "blob", DEV_ATTR_BYTES, DEV_ATTR_STATE, "opaque state", blob_get, blob_set },
 };
 
 static const struct dev_cmd fake_cmds[] = {
@@ -141,7 +164,7 @@ static const struct dev_cmd fake_cmds[] = {
 
 static const struct dev_class fake_class = {
 	.type = "fake", .state_version = 3,
-	.attrs = fake_attrs, .nr_attrs = 4, .cmds = fake_cmds, .nr_cmds = 2,
+	.attrs = fake_attrs, .nr_attrs = 5, .cmds = fake_cmds, .nr_cmds = 2,
 };
 
 static struct device dev0;
@@ -344,7 +367,7 @@ static void device_get_describes_attributes_and_commands(void)
 	CHECK_EQ(call("GET", "/devices/fake0", NULL, &j), 200);
 	CHECK(json_object_object_get_ex(j, "attributes", &attrs));
 	CHECK(json_object_object_get_ex(j, "commands", &cmds));
-	CHECK_EQ(json_object_array_length(attrs), 4);
+	CHECK_EQ(json_object_array_length(attrs), 5);
 	CHECK_EQ(json_object_array_length(cmds), 2);
 	a = json_object_array_get_idx(attrs, 3);
 	CHECK(!strcmp(jstr(a, "name"), "count") && !strcmp(jstr(a, "type"), "u64"));
@@ -506,9 +529,51 @@ static void attribute_list_has_every_value(void)
 	setup();
 	CHECK_EQ(call("GET", "/devices/fake0/attributes", NULL, &j), 200);
 	CHECK(json_object_is_type(j, json_type_array));
-	CHECK_EQ(json_object_array_length(j), 4);
+	CHECK_EQ(json_object_array_length(j), 5);
 	CHECK(!strcmp(jstr(json_object_array_get_idx(j, 1), "name"), "enabled"));
 	json_object_put(j);
+}
+
+static void bytes_attributes_are_hex_strings(void)
+{
+	struct json_object *j;
+	char *big;
+	size_t n = 2 * (DEV_BYTES_MAX + 1);
+
+	setup();
+	memcpy(fd0.blob, "\x01\x00\xab\xff", 4);
+	fd0.blob_len = 4;
+	CHECK_EQ(call("GET", "/devices/fake0/attributes/blob", NULL, &j), 200);
+	CHECK(!strcmp(jstr(j, "type"), "bytes"));
+	CHECK(!strcmp(jstr(j, "value"), "0100abff"));
+	json_object_put(j);
+	CHECK(faults(409, "PUT", "/devices/fake0/attributes/blob", "{\"value\":\"01\"}", "pause"));
+	vm.state = VM_STATE_PAUSED;
+	CHECK_EQ(call("PUT", "/devices/fake0/attributes/blob", "{\"value\":\"01C0De\"}", NULL),
+		 204);
+	CHECK_EQ(fd0.blob_len, 3);
+	CHECK(!memcmp(fd0.blob, "\x01\xc0\xde", 3));
+	CHECK_EQ(call("GET", "/devices/fake0/attributes/blob", NULL, &j), 200);
+	CHECK(!strcmp(jstr(j, "value"), "01c0de"));
+	json_object_put(j);
+	CHECK_EQ(call("PUT", "/devices/fake0/attributes/blob", "{\"value\":\"\"}", NULL), 204);
+	CHECK_EQ(fd0.blob_len, 0);
+	CHECK(faults(400, "PUT", "/devices/fake0/attributes/blob", "{\"value\":\"012\"}",
+		     "two hex digits per byte"));
+	CHECK(faults(400, "PUT", "/devices/fake0/attributes/blob", "{\"value\":\"01zz\"}",
+		     "character 2 is not one"));
+	CHECK(faults(400, "PUT", "/devices/fake0/attributes/blob", "{\"value\":[1]}",
+		     "must be a hex string"));
+	CHECK(faults(400, "PUT", "/devices/fake0/attributes/blob", "{\"value\":\"02\"}",
+		     "device 'fake0': blob: layout version"));
+	big = malloc(n + 16);
+	CHECK(big != NULL);
+	memcpy(big, "{\"value\":\"", 10);
+	memset(big + 10, 'a', n);
+	memcpy(big + 10 + n, "\"}", 3);
+	CHECK(faults(400, "PUT", "/devices/fake0/attributes/blob", big, "too long"));
+	free(big);
+	CHECK_EQ(fd0.blob_len, 0);
 }
 
 int main(void)
@@ -535,5 +600,6 @@ int main(void)
 	RUN(commands_run_with_or_without_arg);
 	RUN(metrics_have_exits_devices_and_api_counters);
 	RUN(attribute_list_has_every_value);
+	RUN(bytes_attributes_are_hex_strings);
 	return harness_done();
 }

@@ -116,6 +116,16 @@ static void string_values_are_json_escaped(void)
 	CHECK(value_is("blob", "x", NULL));
 }
 
+static void bytes_values_are_hex_digit_pairs(void)
+{
+	CHECK(value_is("bytes", "01ff", "\"01ff\""));
+	CHECK(value_is("bytes", "ABcd", "\"ABcd\""));
+	CHECK(value_is("bytes", "", "\"\""));
+	CHECK(value_is("bytes", "abc", NULL));		/* odd number of digits */
+	CHECK(value_is("bytes", "0x01", NULL));
+	CHECK(value_is("bytes", "zz", NULL));
+}
+
 int main(void)
 {
 	RUN(response_with_content_length_is_parsed);
@@ -125,5 +135,6 @@ int main(void)
 	RUN(u64_values_take_decimal_and_hex_only);
 	RUN(bool_values_take_common_spellings);
 	RUN(string_values_are_json_escaped);
+	RUN(bytes_values_are_hex_digit_pairs);
 	return harness_done();
 }

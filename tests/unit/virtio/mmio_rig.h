@@ -40,8 +40,9 @@ static void sleep_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* RAM at [0, RAM_SIZE), the device at BASE on IRQ 5 (unconnected), its thread started. */
-static int rig_init(struct rig *r, struct virtio_dev *vd)
+/* RAM at [0, RAM_SIZE), the device at BASE on IRQ 5 (unconnected), its
+ * thread not started yet (a VM being built, or restored). */
+static inline int rig_attach(struct rig *r, struct virtio_dev *vd)
 {
 	memset(r, 0, sizeof(*r));
 	as_init(&r->as);
@@ -58,7 +59,13 @@ static int rig_init(struct rig *r, struct virtio_dev *vd)
 			       -1))
 		return -1;
 	bus_set_live(&r->mmio);
-	return virtio_dev_start(vd);
+	return 0;
+}
+
+/* rig_attach() and the device's thread started. */
+static int rig_init(struct rig *r, struct virtio_dev *vd)
+{
+	return rig_attach(r, vd) ? -1 : virtio_dev_start(vd);
 }
 
 /* Stop the device thread first, then the transport, then free everything. */
