@@ -316,6 +316,10 @@ int main(int argc, char **argv)
 		for (;;) {
 			ssize_t n = read(pfd[0], buf, sizeof(buf));
 
+			if (n > 0 && timed_out) {	/* a child that never stops talking */
+				kill(pid, SIGKILL);
+				break;
+			}
 			if (n > 0) {
 				if (tfirst < 0)
 					tfirst = now_ns();
