@@ -46,6 +46,8 @@ struct rig {
 	int cfg_writes;
 };
 
+#include "pci_rig.h"
+
 /* ---- a trivial device: hands back every chain ---- */
 
 static void echo_kick(struct virtio_dev *vd, unsigned int q)
@@ -73,53 +75,6 @@ static const struct virtio_dev_ops echo_ops = {
 };
 
 /* ---- access helpers ---- */
-
-static uint64_t rd(struct bus *bus, uint64_t addr, uint32_t size)
-{
-	uint8_t b[8] = { 0 };
-	uint64_t v = 0;
-
-	bus_access(bus, addr, b, size, false);
-	memcpy(&v, b, size);
-	return v;
-}
-
-static void wr(struct bus *bus, uint64_t addr, uint64_t v, uint32_t size)
-{
-	uint8_t b[8];
-
-	memcpy(b, &v, 8);
-	bus_access(bus, addr, b, size, true);
-}
-
-static uint64_t cfg_rd(struct rig *r, uint32_t reg, uint32_t size)
-{
-	wr(&r->pio, 0xcf8, 0x80000000u | SLOT << 11 | (reg & 0xfc), 4);
-	return rd(&r->pio, 0xcfc + (reg & 3), size);
-}
-
-static void cfg_wr(struct rig *r, uint32_t reg, uint64_t v, uint32_t size)
-{
-	wr(&r->pio, 0xcf8, 0x80000000u | SLOT << 11 | (reg & 0xfc), 4);
-	wr(&r->pio, 0xcfc + (reg & 3), v, size);
-}
-
-static uint64_t common_rd(struct rig *r, uint32_t off, uint32_t size)
-{
-	return rd(&r->mmio, r->bar4 + VIRTIO_PCI_COMMON_OFF + off, size);
-}
-
-static void common_wr(struct rig *r, uint32_t off, uint64_t v, uint32_t size)
-{
-	wr(&r->mmio, r->bar4 + VIRTIO_PCI_COMMON_OFF + off, v, size);
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* Walk the capability list like virtio_pci_modern does. */
 static void find_caps(struct rig *r)

@@ -52,54 +52,10 @@ struct rig {
 	uint16_t avail_idx;
 };
 
+#include "pci_rig.h"
+#include "split_ring.h"
+
 /* ---- a guest's view ---- */
-
-static uint64_t rd(struct bus *bus, uint64_t addr, uint32_t size)
-{
-	uint8_t b[8] = { 0 };
-	uint64_t v = 0;
-
-	bus_access(bus, addr, b, size, false);
-	memcpy(&v, b, size);
-	return v;
-}
-
-static void wr(struct bus *bus, uint64_t addr, uint64_t v, uint32_t size)
-{
-	uint8_t b[8];
-
-	memcpy(b, &v, 8);
-	bus_access(bus, addr, b, size, true);
-}
-
-static uint64_t cfg_rd(struct rig *r, uint32_t reg, uint32_t size)
-{
-	wr(&r->pio, 0xcf8, 0x80000000u | SLOT << 11 | (reg & 0xfc), 4);
-	return rd(&r->pio, 0xcfc + (reg & 3), size);
-}
-
-static void cfg_wr(struct rig *r, uint32_t reg, uint64_t v, uint32_t size)
-{
-	wr(&r->pio, 0xcf8, 0x80000000u | SLOT << 11 | (reg & 0xfc), 4);
-	wr(&r->pio, 0xcfc + (reg & 3), v, size);
-}
-
-static uint64_t common_rd(struct rig *r, uint32_t off, uint32_t size)
-{
-	return rd(&r->mmio, r->bar4 + VIRTIO_PCI_COMMON_OFF + off, size);
-}
-
-static void common_wr(struct rig *r, uint32_t off, uint64_t v, uint32_t size)
-{
-	wr(&r->mmio, r->bar4 + VIRTIO_PCI_COMMON_OFF + off, v, size);
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void read_bars(struct rig *r)
 {
@@ -197,22 +153,6 @@ static void guest_setup(struct rig *r)
 	common_wr(r, VPCI_Q_ENABLE, 1, 2);
 	common_wr(r, VPCI_STATUS, 0x0f, 1);
 	r->avail_idx = 0;
-}
-
-static void set_desc(struct rig *r, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	uint8_t *d = r->ram + DESC + 16 * i;
-
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
-}
-
-static uint16_t used_idx(struct rig *r)
-{
-	return __atomic_load_n((uint16_t *)(r->ram + USED + 2), __ATOMIC_ACQUIRE);
 }
 
 /* A block request through descriptors 0..2 and queue 0's notify address. */

@@ -35,6 +35,7 @@ struct rig {
 };
 
 #include "mmio_rig.h"
+#include "split_ring.h"
 
 
 /* The driver's initialisation sequence for queue 0; returns the status read back. */
@@ -61,17 +62,6 @@ static uint32_t rig_driver_init(struct rig *r, uint64_t extra_features)
 	wr32(r, VMMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			      VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	return rd32(r, VMMIO_STATUS);
-}
-
-static void set_desc(struct rig *r, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	uint8_t *d = r->ram + DESC + 16 * i;
-
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
 }
 
 /* Make chain @head available and kick; wait for used idx to reach @want. */

@@ -61,6 +61,7 @@ struct rig {
 };
 
 #include "mmio_rig.h"
+#include "split_ring.h"
 
 /* Every STATE attribute of a device, in its class's order. */
 struct saved {
@@ -143,22 +144,6 @@ static void driver_init(struct rig *r, uint32_t features)
 	wr32(r, VMMIO_QUEUE_READY, 1);
 	wr32(r, VMMIO_STATUS, 0x0f);
 	r->avail_idx = 0;
-}
-
-static void set_desc(struct rig *r, unsigned int i, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	uint8_t *d = r->ram + DESC + 16 * i;
-
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
-}
-
-static uint16_t used_idx(struct rig *r)
-{
-	return __atomic_load_n((uint16_t *)(r->ram + USED + 2), __ATOMIC_ACQUIRE);
 }
 
 /* One block request (header, data, status) through descriptors 0..2; its
