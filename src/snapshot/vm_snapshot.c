@@ -348,12 +348,6 @@ static int restore_devices(struct vm *vm, const struct vm_snapshot *snap)
 
 /* ---------------------------------------------------------------- create */
 
-static int add_encoded(struct snap_image *img, const char *name, uint32_t ver, uint8_t *buf,
-		       size_t len)
-{
-	return snap_image_add_owned(img, name, ver, buf, len);
-}
-
 static int save_cpu_state(struct vm *vm, struct snap_image *img)
 {
 	struct x86_state_caps *caps = calloc(1, sizeof(*caps));
@@ -386,7 +380,7 @@ static int save_cpu_state(struct vm *vm, struct snap_image *img)
 			ret = x86_vcpu_state_encode(vs, &buf, &len);
 		snprintf(name, sizeof(name), "vcpu.%u", i);
 		if (!ret)
-			ret = add_encoded(img, name, SEC_VCPU_V, buf, len);
+			ret = snap_image_add_owned(img, name, SEC_VCPU_V, buf, len);
 		if (ret)
 			ret = err_prefix(ret, "vCPU %u", i);
 	}
@@ -395,7 +389,7 @@ static int save_cpu_state(struct vm *vm, struct snap_image *img)
 	if (!ret)
 		ret = x86_vm_state_encode(ms, &buf, &len);
 	if (!ret)
-		ret = add_encoded(img, "x86.vm", SEC_X86VM_V, buf, len);
+		ret = snap_image_add_owned(img, "x86.vm", SEC_X86VM_V, buf, len);
 	free(caps);
 	free(vs);
 	free(ms);
@@ -461,9 +455,7 @@ int vm_snapshot_create(struct vm *vm, const struct snapshot_request *req)
 int vm_snapshot_open(struct vm_snapshot *snap, const char *path, const char *mem_file,
 		     struct vm_config *cfg)
 {
-	static char console_path[SNAP_PATH_MAX];
 	const struct snap_section *sec;
-	struct vm_memfile_chain *ch = NULL;
 	struct snap_dec d;
 	unsigned int i;
 	int ret;
@@ -474,7 +466,7 @@ int vm_snapshot_open(struct vm_snapshot *snap, const char *path, const char *mem
 		return ret;
 	ret = snap_image_require(&snap->img, "vm.config", SEC_CONFIG_V, SEC_CONFIG_V, &sec);
 	if (!ret)
-		ret = dec_config(sec, cfg, console_path, sizeof(console_path));
+		ret = dec_config(sec, cfg, snap->console_path, sizeof(snap->console_path));
 	if (!ret)
 		ret = snap_image_require(&snap->img, "memory", SEC_MEMORY_V, SEC_MEMORY_V, &sec);
 	if (ret)
@@ -504,10 +496,8 @@ int vm_snapshot_open(struct vm_snapshot *snap, const char *path, const char *mem
 		if (ret)
 			goto fail;
 	}
-	free(ch);
 	return 0;
 fail:
-	free(ch);
 	snap_image_free(&snap->img);
 	return ret;
 }

@@ -67,6 +67,7 @@ struct vm_snapshot {
 	char mem_path[SNAP_MEM_CHAIN_MAX][SNAP_PATH_MAX];
 	uint8_t mem_id[SNAP_MEM_CHAIN_MAX][SNAP_MEM_ID_LEN];
 	unsigned int nr_mem;
+	char console_path[SNAP_PATH_MAX];	/* vm.config's, referenced by the config */
 };
 
 /*
