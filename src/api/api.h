@@ -15,6 +15,7 @@
 
 struct api_server;
 struct vm;
+struct vm_boot;
 
 /**
  * api_server_start() - create the socket at @path and start serving @vm.
@@ -22,7 +23,9 @@ struct vm;
  * @path: the Unix socket's path; created with mode 0600.  A stale socket
  *        file (nobody listening) is replaced; a socket somebody serves, or a
  *        path that is not a socket, is refused.
- * @vm:   the VM the API controls; must outlive the server.
+ * @vm:   the VM the API controls; must outlive the server.  NULL on a kite
+ *        started without a VM: then @boot builds one (PUT /snapshot/load).
+ * @boot: NULL, or how to build the VM (core/vm_boot.h); must outlive the server.
  *
  * Call from the main thread after blocking the signals it handles with a
  * signalfd (the server thread blocks every signal anyway).  The first call
@@ -30,7 +33,8 @@ struct vm;
  * Return: 0, or a negative errno with a message (err_msg()); -ENOENT or
  * -ELIBBAD when libmicrohttpd cannot be loaded.
  */
-int api_server_start(struct api_server **out, const char *path, struct vm *vm) KITE_WUR;
+int api_server_start(struct api_server **out, const char *path, struct vm *vm,
+		     struct vm_boot *boot) KITE_WUR;
 
 /**
  * api_server_stop() - stop serving, close every connection, remove the socket.

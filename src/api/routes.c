@@ -14,13 +14,22 @@
  *   GET   /metrics                          {"vcpus","exits_total","devices","api"}
  *   PUT   /snapshot/create                  {"snapshot_path","mem_file_path",
  *                                            "snapshot_type":"Full"|"Diff"} -> 204 (paused VM)
+ *   PUT   /snapshot/load                    {"snapshot_path", "mem_file_path" or
+ *                                            "mem_backend":{"backend_type":"File",
+ *                                            "backend_path"}, "resume_vm"} -> 204
+ *                                           (a kite started without a VM)
+ *
+ * A kite started with only --api-sock has no VM until PUT /snapshot/load
+ * built one: until then GET /vm answers {"state":"NotStarted"} and every
+ * other path that needs a VM answers 409.
  *
  * Errors carry {"fault_message": "..."}:
  *   400 malformed JSON, unknown or missing field, wrong JSON type, value out
  *       of range, read-only attribute, unknown action or state;
  *   404 unknown path, device, attribute or command;
  *   405 a known path with another method (with an Allow header);
- *   409 the VM's state forbids it now: a state attribute written while the VM
+ *   409 the VM's state forbids it now: no VM yet, a VM already loaded, a
+ *       state attribute written while the VM
  *       runs, anything that needs a VM that is shutting down, a command the
  *       device cannot take now (input while paused, a full buffer);
  *   413 a body over API_BODY_MAX (server.c);  500 kite itself failed.
@@ -50,6 +59,7 @@ struct api_route {
 	const char *pattern;		/* segments; "{}" captures one */
 	const char *method;
 	api_handler fn;
+	bool without_vm;		/* also served before a VM exists */
 };
 
 /* ---- replies ---- */
@@ -185,6 +195,11 @@ static void vm_get(struct api_ctx *ctx, const struct api_call *call, struct api_
 	bool ok;
 
 	(void)call;
+	if (!ctx->vm) {
+		ok = api_json_add(o, "state", json_object_new_string("NotStarted"));
+		reply_json(rep, o, ok);
+		return;
+	}
 	ok = api_json_add(o, "state",
 			  json_object_new_string(ops->state_name(ops->get_state(ctx->vm))));
 	ok &= api_json_add(o, "vcpus", json_object_new_int64(ops->nr_vcpus(ctx->vm)));
@@ -638,10 +653,116 @@ out:
 	json_object_put(body);
 }
 
+/* "mem_backend": {"backend_type": "File", "backend_path": P} (Firecracker's shape). */
+static const char *mem_backend_path(struct json_object *body, struct api_reply *rep)
+{
+	struct json_object *mb, *v;
+	const char *type;
+
+	json_object_object_get_ex(body, "mem_backend", &mb);
+	if (!json_object_is_type(mb, json_type_object)) {
+		reply_fault(rep, 400, "'mem_backend' must be an object");
+		return NULL;
+	}
+	json_object_object_foreach(mb, key, val) {
+		(void)val;
+		if (strcmp(key, "backend_type") && strcmp(key, "backend_path")) {
+			reply_fault(rep, 400, "unknown field 'mem_backend.%s'", key);
+			return NULL;
+		}
+	}
+	type = body_string(mb, "backend_type", rep);
+	if (!type)
+		return NULL;
+	if (strcmp(type, "File")) {
+		reply_fault(rep, 400, "mem_backend type '%s' is not supported (use \"File\")",
+			    type);
+		return NULL;
+	}
+	if (!json_object_object_get_ex(mb, "backend_path", &v)) {
+		reply_fault(rep, 400, "missing field 'mem_backend.backend_path'");
+		return NULL;
+	}
+	return body_string(mb, "backend_path", rep);
+}
+
+static void snapshot_load_put(struct api_ctx *ctx, const struct api_call *call,
+			      struct api_reply *rep)
+{
+	static const char *const fields[] = { "snapshot_path", "mem_file_path", "mem_backend",
+					      "resume_vm", NULL };
+	struct vm_boot_request *req = NULL;
+	struct json_object *body, *v;
+	const char *snap, *mem = NULL;
+	struct vm *vm;
+	int err;
+
+	if (body_object(call, fields, false, &body, rep))
+		return;
+	snap = body_string(body, "snapshot_path", rep);
+	if (!snap)
+		goto out;
+	if (json_object_object_get_ex(body, "mem_file_path", &v) &&
+	    json_object_object_get_ex(body, "mem_backend", &v)) {
+		reply_fault(rep, 400, "give either 'mem_file_path' or 'mem_backend', not both");
+		goto out;
+	}
+	if (json_object_object_get_ex(body, "mem_file_path", &v) &&
+	    !(mem = body_string(body, "mem_file_path", rep)))
+		goto out;
+	if (json_object_object_get_ex(body, "mem_backend", &v) &&
+	    !(mem = mem_backend_path(body, rep)))
+		goto out;
+	if (json_object_object_get_ex(body, "resume_vm", &v) &&
+	    !json_object_is_type(v, json_type_boolean)) {
+		reply_fault(rep, 400, "'resume_vm' must be true or false");
+		goto out;
+	}
+	if (ctx->vm) {
+		reply_fault(rep, 409, "this kite already runs a VM: a snapshot is loaded only "
+			    "into a kite started without one (kite run --api-sock PATH)");
+		goto out;
+	}
+	if (!ctx->boot || !ctx->ops->boot_request) {
+		reply_fault(rep, 400, "snapshots cannot be loaded here");
+		goto out;
+	}
+	req = calloc(1, sizeof(*req));
+	if (!req) {
+		reply_fault(rep, 500, "out of memory");
+		goto out;
+	}
+	if (!snap[0] || strlen(snap) >= sizeof(req->snapshot_path) ||
+	    (mem && (!mem[0] || strlen(mem) >= sizeof(req->mem_file_path)))) {
+		reply_fault(rep, 400, "empty or too long snapshot_path or memory file path");
+		goto out;
+	}
+	strcpy(req->snapshot_path, snap);
+	strcpy(req->mem_file_path, mem ? mem : "");
+	req->resume = json_object_object_get_ex(body, "resume_vm", &v) &&
+		      json_object_get_boolean(v);
+	err_clear();
+	vm = ctx->ops->boot_request(ctx->boot, req, &err);
+	if (vm) {
+		ctx->vm = vm;
+		reply_none(rep);
+	} else if (err == -EALREADY || err == -ESHUTDOWN) {
+		reply_fault(rep, 409, "%s", err_msg());
+	} else if (err == -ENOMEM || err == -EIO || err == -EMFILE || err == -ENFILE) {
+		reply_fault(rep, 500, "loading the snapshot: %s", err_msg());
+	} else {
+		/* A file that is not there, unreadable, damaged or for another host. */
+		reply_fault(rep, 400, "%s", err_msg());
+	}
+out:
+	free(req);
+	json_object_put(body);
+}
+
 /* ---- routing ---- */
 
 static const struct api_route routes[] = {
-	{ "vm",				"GET",		vm_get },
+	{ "vm",				"GET",		vm_get, true },
 	{ "vm",				"PATCH",	vm_patch },
 	{ "actions",			"PUT",		actions_put },
 	{ "devices",			"GET",		devices_get },
@@ -652,6 +773,7 @@ static const struct api_route routes[] = {
 	{ "devices/{}/commands/{}",	"PUT",		cmd_put },
 	{ "metrics",			"GET",		metrics_get },
 	{ "snapshot/create",		"PUT",		snapshot_create_put },
+	{ "snapshot/load",		"PUT",		snapshot_load_put, true },
 };
 
 /* Split "/a/b/c" (one trailing '/' allowed) into @segs; -1 if it cannot match. */
@@ -719,7 +841,11 @@ void api_handle(struct api_ctx *ctx, const struct api_request *req, struct api_r
 		if (!match(routes[i].pattern, segs, n, &call))
 			continue;
 		if (!strcmp(routes[i].method, req->method)) {
-			routes[i].fn(ctx, &call, rep);
+			if (!ctx->vm && !routes[i].without_vm)
+				reply_fault(rep, 409, "no VM yet: load one first (PUT "
+					    "/snapshot/load)");
+			else
+				routes[i].fn(ctx, &call, rep);
 			return;
 		}
 		if (path_known)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/vm_boot.h"
 #include "core/vm_control.h"
 
 /* Largest request body accepted (Firecracker allows 50 KiB). */
@@ -34,6 +35,9 @@ struct api_vm_ops {
 	/* Save the paused VM (snapshot/vm_snapshot.h); NULL: not offered. */
 	int (*snapshot_create)(struct vm *vm, const char *snapshot_path, const char *mem_file_path,
 			       bool diff);
+	/* Build the VM on a kite started without one (core/vm_boot.h). */
+	struct vm *(*boot_request)(struct vm_boot *boot, const struct vm_boot_request *req,
+				   int *err);
 };
 
 /* Counters shown under "api" in GET /metrics; updated with relaxed atomics. */
@@ -45,7 +49,8 @@ struct api_stats {
 };
 
 struct api_ctx {
-	struct vm *vm;
+	struct vm *vm;			/* NULL until a VM exists (then set once, by this thread) */
+	struct vm_boot *boot;		/* a kite started without a VM: how to build one */
 	const struct api_vm_ops *ops;
 	struct api_stats stats;
 };

@@ -141,6 +141,7 @@ static const struct api_vm_ops kvm_vm_ops = {
 	.exit_count = vm_vcpu_exit_count,
 	.exit_reason_name = vm_exit_reason_name,
 	.snapshot_create = vm_snapshot_create_api,
+	.boot_request = vm_boot_request,
 };
 
 static void stat_inc(uint64_t *counter)
@@ -481,7 +482,8 @@ static void remove_socket_file(struct api_server *srv)
 		unlink(srv->path);
 }
 
-int api_server_start(struct api_server **out, const char *path, struct vm *vm)
+int api_server_start(struct api_server **out, const char *path, struct vm *vm,
+		     struct vm_boot *boot)
 {
 	struct api_server *srv;
 	int ret;
@@ -497,6 +499,7 @@ int api_server_start(struct api_server **out, const char *path, struct vm *vm)
 	}
 	srv->listen_fd = -1;
 	srv->ctx.vm = vm;
+	srv->ctx.boot = boot;
 	srv->ctx.ops = &kvm_vm_ops;
 	ret = create_socket(srv, path);
 	if (!ret)

@@ -650,6 +650,80 @@ static int verb_raw(struct ctl *c, char **a, int n)
 	return ret;
 }
 
+/* One JSON body from key/value pairs (values: strings, or booleans when @bools). */
+static char *json_body(const char *const *kv, size_t n, const bool *is_bool)
+{
+	struct json_object *o = json_object_new_object();
+	char *body = NULL;
+	size_t i;
+	bool ok = o != NULL;
+
+	for (i = 0; ok && i + 1 < n; i += 2) {
+		struct json_object *v;
+
+		if (!kv[i + 1])
+			continue;
+		v = is_bool[i / 2] ? json_object_new_boolean(!strcmp(kv[i + 1], "true"))
+				   : json_object_new_string(kv[i + 1]);
+		ok = v && !json_object_object_add(o, kv[i], v);
+	}
+	if (ok)
+		body = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	if (!body)
+		fprintf(stderr, "kite ctl: out of memory\n");
+	return body;
+}
+
+/*
+ * snapshot create SNAPSHOT MEMFILE [--diff]
+ * snapshot load SNAPSHOT [MEMFILE] [--resume]
+ */
+static int verb_snapshot(struct ctl *c, char **a, int n)
+{
+	const char *flag = NULL, *pos[2] = { NULL, NULL };
+	bool is_bool[3] = { false, false, false };
+	const char *kv[6];
+	char *body;
+	int i, npos = 0, ret;
+	bool create = !strcmp(a[0], "create");
+
+	for (i = 1; i < n; i++) {
+		if (a[i][0] == '-' && a[i][1] == '-' && !flag)
+			flag = a[i];
+		else if (npos < 2)
+			pos[npos++] = a[i];
+		else
+			goto usage;
+	}
+	if (create) {
+		if (npos != 2 || (flag && strcmp(flag, "--diff")))
+			goto usage;
+		kv[0] = "snapshot_path", kv[1] = pos[0];
+		kv[2] = "mem_file_path", kv[3] = pos[1];
+		kv[4] = "snapshot_type", kv[5] = flag ? "Diff" : "Full";
+	} else if (!strcmp(a[0], "load")) {
+		if (npos < 1 || (flag && strcmp(flag, "--resume")))
+			goto usage;
+		kv[0] = "snapshot_path", kv[1] = pos[0];
+		kv[2] = "mem_file_path", kv[3] = pos[1];
+		kv[4] = "resume_vm", kv[5] = flag ? "true" : "false";
+		is_bool[2] = true;
+	} else {
+		goto usage;
+	}
+	body = json_body(kv, 6, is_bool);
+	if (!body)
+		return CTL_EXIT_USAGE;
+	ret = request(c, "PUT", create ? "/snapshot/create" : "/snapshot/load", body);
+	free(body);
+	return ret;
+usage:
+	fprintf(stderr, "kite ctl: usage: kite ctl snapshot create SNAPSHOT MEMFILE [--diff]\n"
+		"       kite ctl snapshot load SNAPSHOT [MEMFILE] [--resume]\n");
+	return CTL_EXIT_USAGE;
+}
+
 static const struct ctl_verb verbs[] = {
 	{ "state", 0, 0, verb_state, "", "the VM's state, vCPUs and memory" },
 	{ "pause", 0, 0, verb_pause, "", "pause every vCPU and device" },
@@ -662,6 +736,10 @@ static const struct ctl_verb verbs[] = {
 	{ "set", 3, 3, verb_set, "ID ATTR VALUE", "write an attribute (state ones: pause first)" },
 	{ "cmd", 2, 3, verb_cmd, "ID NAME [ARG]", "run a device command" },
 	{ "metrics", 0, 0, verb_metrics, "", "exit counts, device and API counters" },
+	{ "snapshot", 2, 4, verb_snapshot, "create SNAP MEM [--diff]",
+	  "save the paused VM (--diff: pages changed since the last one)" },
+	{ "snapshot", 2, 4, verb_snapshot, "load SNAP [MEM] [--resume]",
+	  "build the VM of a kite started with only --api-sock" },
 	{ "raw", 2, 3, verb_raw, "METHOD PATH [BODY]", "any request (BODY '-': standard input)" },
 };
 
@@ -684,7 +762,10 @@ static void ctl_usage(FILE *out)
 		char both[64];
 
 		snprintf(both, sizeof(both), "%s %s", verbs[i].name, verbs[i].args);
-		fprintf(out, "  %-24s %s\n", both, verbs[i].help);
+		if (strlen(both) > 24)
+			fprintf(out, "  %s\n  %-24s %s\n", both, "", verbs[i].help);
+		else
+			fprintf(out, "  %-24s %s\n", both, verbs[i].help);
 	}
 	fputs("\nExit status: 0 success, 1 the API refused (its fault_message is printed),\n"
 	      "2 usage or connection error.\n", out);

@@ -73,7 +73,9 @@ void cli_usage(FILE *out)
 	      "                       it starts paused unless --resume; no machine options\n"
 	      "  --mem-file FILE      the snapshot's memory file, if it moved\n"
 	      "  --resume             run the restored VM at once\n"
-	      "  --api-sock PATH      serve the HTTP/JSON control API on this Unix socket\n"
+	      "  --api-sock PATH      serve the HTTP/JSON control API on this Unix socket;\n"
+	      "                       alone (no --kernel, no --restore): wait for\n"
+	      "                       PUT /snapshot/load (kite ctl snapshot load)\n"
 	      "  --log-level LEVEL    error, warn (default), info, debug\n"
 	      "  -h, --help           this text\n"
 	      "  -V, --version        the version\n"
@@ -275,7 +277,11 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 	if (!cfg->restore_path && (cfg->restore_mem_file || cfg->resume))
 		return err_set(-EINVAL, "%s only goes with --restore",
 			       cfg->resume ? "--resume" : "--mem-file");
-	if (!cfg->restore_path && !cfg->kernel_path)
-		return err_set(-EINVAL, "--kernel is required (see kite --help)");
+	if (!cfg->restore_path && !cfg->kernel_path && !cfg->api_sock)
+		return err_set(-EINVAL, "--kernel is required (or --restore FILE, or --api-sock "
+			       "PATH to wait for PUT /snapshot/load; see kite --help)");
+	if (!cfg->restore_path && !cfg->kernel_path && machine_opt)
+		return err_set(-EINVAL, "%s needs --kernel: a kite started with only --api-sock "
+			       "gets its machine from the snapshot it loads", machine_opt);
 	return 0;
 }

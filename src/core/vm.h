@@ -154,8 +154,11 @@ void vm_destroy(struct vm *vm);
 void vm_detach_teardown(struct vm *vm);
 
 /* Start the vCPUs and run the main loop until the VM stops; returns the exit
- * status (enum kite_exit_status or a debug-exit status). */
-int vm_run(struct vm *vm);
+ * status (enum kite_exit_status or a debug-exit status).  @api: the API
+ * server already serving this VM (a kite started without one), which vm_run
+ * stops at the end; NULL: vm_run starts one if cfg.api_sock is set. */
+struct api_server;
+int vm_run(struct vm *vm, struct api_server *api);
 
 /*
  * Dirty tracking (vm_dirty.c): KVM's log of vCPU writes united with the

@@ -223,9 +223,8 @@ static int vm_report_stop(struct vm *vm)
 	return rs->exit_status;
 }
 
-int vm_run(struct vm *vm)
+int vm_run(struct vm *vm, struct api_server *api)
 {
-	struct api_server *api = NULL;
 	struct loop l;
 	sigset_t sigs;
 	unsigned int i;
@@ -247,8 +246,8 @@ int vm_run(struct vm *vm)
 	bus_set_live(&vm->pio);
 	bus_set_live(&vm->mmio);
 	/* The API first: a socket that cannot be served stops kite before the guest runs. */
-	if (!ret && vm->cfg.api_sock)
-		ret = api_server_start(&api, vm->cfg.api_sock, vm);
+	if (!ret && vm->cfg.api_sock && !api)
+		ret = api_server_start(&api, vm->cfg.api_sock, vm, NULL);
 	for (i = 0; !ret && i < vm->nr_vcpus; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
 	if (ret)

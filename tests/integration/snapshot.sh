@@ -108,6 +108,56 @@ kite_api_stop
 if why=$(consecutive "$TMPD/src-at-full.txt" "$TMPD/paused.txt"); then t_ok snapshot-resumed-through-the-api-continues
 else t_fail snapshot-resumed-through-the-api-continues "$why"; fi
 
+# A kite started with only --api-sock: no VM until PUT /snapshot/load builds
+# one.  Bad loads are refused and leave it waiting; `kite ctl snapshot load`
+# loads; a second load is refused; the loaded VM snapshots again (kite ctl).
+SOCK=$TMPD/api3.sock
+"$KITE" run --api-sock "$SOCK" --serial "file:$TMPD/loaded.txt" < /dev/null \
+  > /dev/null 2> "$TMPD/loaded.err" &
+KPID=$!
+for i in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+api GET /vm
+expect_api snapshot-load-waits-without-a-vm 200 '"state":"NotStarted"'
+api PATCH /vm '{"state":"Paused"}'
+expect_fault snapshot-load-no-vm-yet-is-409 409 "no VM yet"
+api PUT /snapshot/load "{\"snapshot_path\":\"$TMPD/nope.snap\"}"
+expect_fault snapshot-load-missing-file-is-400 400 "nope.snap"
+head -c 300 "$SNAP" > "$TMPD/damaged.snap"
+api PUT /snapshot/load "{\"snapshot_path\":\"$TMPD/damaged.snap\"}"
+expect_fault snapshot-load-damaged-file-is-400 400 "snapshot"
+api PUT /snapshot/load "{\"snapshot_path\":\"$SNAP\",\"mem_file_path\":\"$TMPD/diff.mem\"}"
+expect_fault snapshot-load-wrong-memory-file-is-400 400 "does not belong"
+api GET /vm
+expect_api snapshot-load-failures-leave-it-waiting 200 '"state":"NotStarted"'
+if "$KITE" ctl --api-sock "$SOCK" snapshot load "$SNAP" "$MEM" --resume > "$TMPD/ctl.out" 2>&1
+then t_ok snapshot-ctl-load-resumes
+else t_fail snapshot-ctl-load-resumes "$(cat "$TMPD/ctl.out")"; fi
+api PUT /snapshot/load "{\"snapshot_path\":\"$SNAP\"}"
+expect_fault snapshot-second-load-is-409 409 "already runs"
+wait_count "$TMPD/loaded.txt" 1
+"$KITE" ctl --api-sock "$SOCK" pause > /dev/null
+if "$KITE" ctl --api-sock "$SOCK" snapshot create "$TMPD/again.snap" "$TMPD/again.mem" \
+  > "$TMPD/ctl.out" 2>&1; then t_ok snapshot-ctl-create-of-a-loaded-vm
+else t_fail snapshot-ctl-create-of-a-loaded-vm "$(cat "$TMPD/ctl.out")"; fi
+cp "$TMPD/loaded.txt" "$TMPD/loaded-at-again.txt"
+kite_api_stop
+if why=$(consecutive "$TMPD/src-at-full.txt" "$TMPD/loaded.txt"); then t_ok snapshot-loaded-through-the-api-continues
+else t_fail snapshot-loaded-through-the-api-continues "$why; stderr: $(head -c 300 "$TMPD/loaded.err")"; fi
+timeout -k 2 1.5 "$KITE" run --restore "$TMPD/again.snap" --resume --serial stdio < /dev/null \
+  > "$TMPD/again.txt" 2> "$TMPD/again.err"
+if why=$(consecutive "$TMPD/src-at-full.txt" "$TMPD/loaded-at-again.txt" "$TMPD/again.txt"); then
+  t_ok snapshot-of-a-loaded-vm-continues
+else t_fail snapshot-of-a-loaded-vm-continues "$why; stderr: $(head -c 300 "$TMPD/again.err")"; fi
+"$KITE" run --api-sock "$TMPD/api4.sock" < /dev/null > /dev/null 2> "$TMPD/sig.err" &
+KPID=$!
+for i in $(seq 100); do [ -S "$TMPD/api4.sock" ] && break; sleep 0.05; done
+kill -TERM $KPID; wait $KPID; RC=$?; KPID=""
+if [ "$RC" = 12 ] && grep -q "before a VM was loaded" "$TMPD/sig.err" && [ ! -e "$TMPD/api4.sock" ]
+then t_ok snapshot-waiting-kite-stops-on-sigterm
+else t_fail snapshot-waiting-kite-stops-on-sigterm "status $RC: $(cat "$TMPD/sig.err")"; fi
+run_kite 10 run --api-sock "$TMPD/api5.sock" --mem 256M
+expect snapshot-machine-options-without-kernel-are-a-usage-error 2 "" "needs --kernel"
+
 # refuse NAME PATTERN KITE-ARGS... : kite must exit 6 (bad snapshot) at once,
 # print PATTERN, and run no guest code.
 refuse() {

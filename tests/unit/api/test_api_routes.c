@@ -68,11 +68,30 @@ static const char *fake_reason_name(unsigned int reason)
 	return reason == 2 ? "io" : reason == 29 ? "mmio" : NULL;
 }
 
+/* Loading a snapshot into a kite without a VM: the last request, and what to answer. */
+static struct vm_boot_request last_load;
+static int load_calls, load_err;
+static struct vm vm;
+
+static struct vm *fake_boot_request(struct vm_boot *b, const struct vm_boot_request *req,
+				    int *err)
+{
+	(void)b;
+	load_calls++;
+	last_load = *req;
+	*err = load_err;
+	if (load_err) {
+		err_set(load_err, "fake: cannot load");
+		return NULL;
+	}
+	return &vm;
+}
+
 static const struct api_vm_ops fake_ops = {
 	.get_state = fake_state, .state_name = fake_state_name, .pause = fake_pause, .resume = fake_resume,
 	.shutdown = fake_shutdown, .ctrl_alt_del = fake_cad, .nr_vcpus = fake_nr_vcpus,
 	.mem_size = fake_mem, .devices = fake_devices, .exit_count = fake_exit_count,
-	.exit_reason_name = fake_reason_name,
+	.exit_reason_name = fake_reason_name, .boot_request = fake_boot_request,
 };
 
 /* ---- a fake device ---- */
@@ -168,7 +187,6 @@ static const struct dev_class fake_class = {
 };
 
 static struct device dev0;
-static struct vm vm;
 static struct api_ctx ctx;
 
 static void setup(void)
@@ -576,6 +594,79 @@ static void bytes_attributes_are_hex_strings(void)
 	CHECK_EQ(fd0.blob_len, 0);
 }
 
+static struct vm_boot fake_boot;
+
+/* A kite started with only --api-sock: no VM until PUT /snapshot/load. */
+static void without_vm_only_get_vm_and_load_are_served(void)
+{
+	struct json_object *j;
+
+	setup();
+	ctx.vm = NULL;
+	ctx.boot = &fake_boot;
+	load_calls = 0;
+	load_err = 0;
+	CHECK_EQ(call("GET", "/vm", NULL, &j), 200);
+	CHECK(!strcmp(jstr(j, "state"), "NotStarted"));
+	json_object_put(j);
+	CHECK(faults(409, "PATCH", "/vm", "{\"state\":\"Paused\"}", "no VM yet"));
+	CHECK(faults(409, "GET", "/devices", NULL, "PUT /snapshot/load"));
+	CHECK(faults(409, "PUT", "/snapshot/create",
+		     "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\"}", "no VM yet"));
+	CHECK(faults(409, "GET", "/metrics", NULL, "no VM yet"));
+	CHECK_EQ(vm.pauses, 0);
+	CHECK_EQ(load_calls, 0);
+	/* Bad bodies never reach the loader. */
+	CHECK(faults(400, "PUT", "/snapshot/load", "{}", "missing field 'snapshot_path'"));
+	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\",\"x\":1}",
+		     "unknown field"));
+	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\",\"resume_vm\":1}",
+		     "'resume_vm' must be true or false"));
+	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"\"}", "empty"));
+	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\","
+		     "\"mem_backend\":{\"backend_type\":\"Uffd\",\"backend_path\":\"/m\"}}",
+		     "not supported"));
+	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\","
+		     "\"mem_backend\":{\"backend_type\":\"File\"}}", "backend_path"));
+	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\","
+		     "\"mem_file_path\":\"/m\",\"mem_backend\":{\"backend_type\":\"File\","
+		     "\"backend_path\":\"/m\"}}", "not both"));
+	CHECK_EQ(load_calls, 0);
+	/* A failed load is the client's (400) or kite's (500); kite still has no VM. */
+	load_err = -EINVAL;
+	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\"}", "fake: cannot"));
+	load_err = -ENOMEM;
+	CHECK(faults(500, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\"}", "fake: cannot"));
+	load_err = -EALREADY;
+	CHECK(faults(409, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\"}", "fake: cannot"));
+	CHECK(ctx.vm == NULL);
+	CHECK_EQ(load_calls, 3);
+	/* Firecracker's mem_backend shape, resume_vm. */
+	load_err = 0;
+	CHECK_EQ(call("PUT", "/snapshot/load", "{\"snapshot_path\":\"/snap\",\"mem_backend\":"
+		      "{\"backend_type\":\"File\",\"backend_path\":\"/mem\"},"
+		      "\"resume_vm\":true}", NULL), 204);
+	CHECK(!strcmp(last_load.snapshot_path, "/snap"));
+	CHECK(!strcmp(last_load.mem_file_path, "/mem"));
+	CHECK(last_load.resume);
+	CHECK(ctx.vm == &vm);
+	/* Now the VM is served, and a second load is refused without reaching the loader. */
+	CHECK_EQ(call("GET", "/vm", NULL, &j), 200);
+	CHECK(!strcmp(jstr(j, "state"), "Running"));
+	json_object_put(j);
+	CHECK(faults(409, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\"}", "already runs"));
+	CHECK_EQ(load_calls, 4);
+}
+
+static void load_on_a_kite_with_a_vm_is_409(void)
+{
+	setup();
+	load_calls = 0;
+	CHECK(faults(409, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\",\"mem_file_path\":"
+		     "\"/m\",\"resume_vm\":false}", "already runs"));
+	CHECK_EQ(load_calls, 0);
+}
+
 int main(void)
 {
 	RUN(get_vm_reports_state_vcpus_and_memory);
@@ -601,5 +692,7 @@ int main(void)
 	RUN(metrics_have_exits_devices_and_api_counters);
 	RUN(attribute_list_has_every_value);
 	RUN(bytes_attributes_are_hex_strings);
+	RUN(without_vm_only_get_vm_and_load_are_served);
+	RUN(load_on_a_kite_with_a_vm_is_409);
 	return harness_done();
 }
