@@ -117,14 +117,21 @@ bench_line_get() { local w; for w in $BENCH_LINE; do [ "${w%%=*}" = "$1" ] && { 
 # Remember the command a task ran on a side (first time only), for the report.
 bench_note_cmd() {        # TASK SIDE CMD...
   local task=$1 side=$2; shift 2
-  grep -q "^$task	$side	" "$BENCH_WORK/commands.tsv" 2>/dev/null && return 0
+  bench_note_text "$task" "$side" "$(bench_quote_cmd "$@")"
+}
+# The same for a free-form line (several commands, a request), e.g.
+# "$(bench_quote_cmd "${CMD[@]}") & ... ; curl ...".
+bench_note_text() {       # TASK SIDE TEXT
+  grep -q "^$1	$2	" "$BENCH_WORK/commands.tsv" 2>/dev/null && return 0
+  printf '%s\t%s\t%s\n' "$1" "$2" "${3//"$BENCH_ROOT/"/}" >>"$BENCH_WORK/commands.tsv"  # repository-relative paths read better
+}
+# CMD... as one shell-quoted line (quoting only what needs it).
+bench_quote_cmd() {
   local q="" a
-  for a in "$@"; do       # shell-quote only what needs it
+  for a in "$@"; do
     if [[ $a =~ ^[][A-Za-z0-9_./=,:@%+^-]+$ ]]; then q+="$a "; else q+="'${a//\'/\'\\\'\'}' "; fi
   done
-  q=${q% }
-  q=${q//"$BENCH_ROOT/"/}  # repository-relative paths read better
-  printf '%s\t%s\t%s\n' "$task" "$side" "$q" >>"$BENCH_WORK/commands.tsv"
+  printf '%s' "${q% }"
 }
 
 # ---------------------------------------------------------------- running
@@ -266,9 +273,11 @@ stats() {
 # ratio A B -> A/B with 2 decimals, "-" when either is missing or B is 0
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.3f\n", a / b }'; }
 
-# Does the median meet the target ("<= X" or ">= X")?  "yes", "no" or "".
-meets() {
-  awk -v m="$1" -v t="$2" 'BEGIN {
+# Does the median meet the target ("<= X" or ">= X"; "<= Xx": the ratio
+# kite/QEMU, e.g. "<= 0.5x" for at most half of QEMU's)?  "yes", "no" or "".
+meets() {                 # MEDIAN TARGET [RATIO]
+  awk -v m="$1" -v t="$2" -v r="${3:--}" 'BEGIN {
+    if (t ~ /x$/) { m = r; sub(/x$/, "", t) }
     if (t == "" || m == "-") { print ""; exit }
     split(t, p, " ")
     if (p[1] == "<=") print (m + 0 <= p[2] + 0) ? "yes" : "no"
@@ -301,7 +310,7 @@ bench_summarize() {
     [ -n "${BENCH_ONLY:-}" ] && [ "${k##* }" = 0 ] && [ "${q##* }" = 0 ] && continue
     r=$(ratio "${k%% *}" "${q%% *}")
     printf '%s\037%s\037%s\037%s\037%s\037%s\037%s\037%s\n' "$m" "$unit" "$target" "${k// /$'\037'}" "${q// /$'\037'}" \
-      "$r" "$(meets "${k%% *}" "$target")" "$desc" >>"$BENCH_WORK/summary.tsv"
+      "$r" "$(meets "${k%% *}" "$target" "$r")" "$desc" >>"$BENCH_WORK/summary.tsv"
   done
 }
 
@@ -392,7 +401,7 @@ bench_table_md() {
     tgt=-
     if [ -n "$target" ]; then
       case $ok in yes) tgt=met ;; no) tgt=MISSED ;; *) tgt=n/a ;; esac
-      tgt="kite $target $unit: $tgt"
+      if [[ $target == *x ]]; then tgt="kite $target QEMU: $tgt"; else tgt="kite $target $unit: $tgt"; fi
     fi
     printf '| %s | %s | %s | %s | %s | %s/%s | %s | %s | %s |\n' "$m" "$(with_unit "$kmed" "$unit")" \
       "$(with_unit "$qmed" "$unit")" "$r" "$(verdict "$r" "$unit")" "$kn" "$qn" "$(span "$kmin" "$kmax")" "$(span "$qmin" "$qmax")" "$tgt"

@@ -20,8 +20,10 @@
 #
 # Layout: bench/lib.sh (timing, alternation, statistics, JSON/markdown/charts),
 # bench/metrics/*.sh (one file per metric group: NAME_register, optional
-# NAME_notes and NAME_charts), bench/tools/spawn_time.c (C timing helper,
-# compiled into BUILD/bench/).
+# NAME_notes, NAME_results_notes (notes written after the runs) and
+# NAME_charts), bench/tools/spawn_time.c (C timing helper) and
+# bench/tools/stamp_lines.c (timestamps the lines of several serial outputs on
+# one clock), compiled into BUILD/bench/.
 set -uo pipefail
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -86,13 +88,16 @@ esac
 # ------------------------------------------------------------------ helper
 TOOLS_DIR="$BUILD_DIR/bench"
 SPAWN_TIME="$TOOLS_DIR/spawn_time"
-if [ ! -x "$SPAWN_TIME" ] || [ bench/tools/spawn_time.c -nt "$SPAWN_TIME" ]; then
-  mkdir -p "$TOOLS_DIR" || die "cannot create $TOOLS_DIR"
-  if ! cc -O2 -Wall -Wextra -o "$SPAWN_TIME.tmp.$$" bench/tools/spawn_time.c \
-     || ! mv -f "$SPAWN_TIME.tmp.$$" "$SPAWN_TIME"; then
-    rm -f "$SPAWN_TIME.tmp.$$"; die "cannot compile bench/tools/spawn_time.c"
+STAMP_LINES="$TOOLS_DIR/stamp_lines"    # timestamps serial lines (migration heartbeat)
+for tool in "$SPAWN_TIME" "$STAMP_LINES"; do
+  tool_src="bench/tools/$(basename "$tool").c"
+  if [ ! -x "$tool" ] || [ "$tool_src" -nt "$tool" ]; then
+    mkdir -p "$TOOLS_DIR" || die "cannot create $TOOLS_DIR"
+    if ! cc -O2 -Wall -Wextra -o "$tool.tmp.$$" "$tool_src" || ! mv -f "$tool.tmp.$$" "$tool"; then
+      rm -f "$tool.tmp.$$"; die "cannot compile $tool_src"
+    fi
   fi
-fi
+done
 
 mkdir -p "$BENCH_OUT/history" || die "cannot create $BENCH_OUT"
 BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/kite-bench.XXXXXX") || die "mktemp failed"
@@ -133,6 +138,10 @@ done
 echo "bench: kite ${BENCH_KITE#"$BENCH_ROOT/"} (commit $BENCH_COMMIT) vs ${BENCH_QEMU_VERSION:-no QEMU}," \
   "$([ $BENCH_QUICK = 1 ] && echo "quick mode" || echo "$BENCH_RUNS runs per side + warm-up")" >&2
 bench_run_all
+# Notes that need the runs' results (sizes, rates, page-cache state): NAME_results_notes.
+for g in "${BENCH_GROUPS[@]}"; do
+  declare -F "${g}_results_notes" >/dev/null && "${g}_results_notes" >>"$BENCH_WORK/notes.txt"
+done
 
 # ------------------------------------------------------------------ results
 bench_summarize

@@ -8,7 +8,7 @@
 #   scripts/deps.sh fuzz     also what `make fuzz` needs (clang, libFuzzer)
 set -euo pipefail
 
-build_pkgs=(gcc make meson ninja-build pkg-config binutils liburcu-dev libmicrohttpd-dev libjson-c-dev liburing-dev libslirp-dev libglib2.0-dev)
+build_pkgs=(gcc make meson ninja-build pkg-config binutils liburcu-dev libmicrohttpd-dev libjson-c-dev liburing-dev libslirp-dev libglib2.0-dev libzstd-dev)
 test_pkgs=(qemu-system-x86 linux-image-amd64 xz-utils zstd cpio bsdutils procps curl socat iproute2 gnuplot-nox)
 bench_pkgs=(qemu-system-x86 gnuplot-nox)
 fuzz_pkgs=(clang libclang-rt-14-dev)

@@ -11,6 +11,7 @@
 #include "core/runstate.h"
 #include "core/vm.h"
 #include "core/vm_boot.h"
+#include "migration/migrate.h"
 #include "snapshot/vm_snapshot.h"
 
 static struct vm_snapshot snap;	/* large: not on the stack */
@@ -34,6 +35,34 @@ static int create_restored(struct vm *vm, struct vm_config *cfg, int *status)
 	return ret;
 }
 
+/* The signals vm_run() handles: blocked from here on, read from signalfds. */
+static void block_signals(void)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* --incoming URI: a live migration's source builds the VM (migration/migrate.h). */
+static int create_incoming(struct vm *vm, const struct vm_config *cfg, int *status)
+{
+	int signo = 0, ret;
+
+	block_signals();
+	ret = vm_migrate_incoming(cfg->incoming, cfg, vm, &snap, &signo);
+	*status = KITE_EXIT_HOST_ERROR;
+	if (ret == -EINTR) {
+		*status = KITE_EXIT_SIGNAL;
+		err_set(ret, "stopped by %s before a migration arrived", strsignal(signo));
+	}
+	return ret;
+}
+
 /*
  * Only --api-sock: serve the API at once and build the VM when a client
  * loads a snapshot (core/vm_boot.h).  The signals vm_run() handles are
@@ -42,15 +71,9 @@ static int create_restored(struct vm *vm, struct vm_config *cfg, int *status)
 static int create_on_request(struct vm *vm, const struct vm_config *cfg,
 			     struct api_server **api, int *status)
 {
-	sigset_t sigs;
 	int ret, signo = 0;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	block_signals();
 	*status = KITE_EXIT_HOST_ERROR;
 	ret = vm_boot_init(&boot);
 	if (ret)
@@ -96,6 +119,8 @@ int main(int argc, char **argv)
 	cfg.version = KITE_VERSION;
 	if (cfg.restore_path)
 		ret = create_restored(&vm, &cfg, &status);
+	else if (cfg.incoming)
+		ret = create_incoming(&vm, &cfg, &status);
 	else if (!cfg.kernel_path)
 		ret = create_on_request(&vm, &cfg, &api, &status);
 	else

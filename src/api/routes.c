@@ -19,6 +19,15 @@
  *                                            "backend_path"}, "resume_vm"} -> 204
  *                                           (a kite started without a VM)
  *
+ *   PUT   /migrate                          {"destination":"tcp:H:P"|"unix:P",
+ *                                            "downtime_ms","timeout_s","compress":
+ *                                            "none"|"zstd","auto_converge"} -> 204
+ *   GET   /migrate                          {"state","round","bytes_sent",...}
+ *   DELETE /migrate                         cancel it (the source runs on) -> 204
+ *
+ * While a migration is active it owns pause and resume: PATCH /vm, snapshot
+ * create and a second PUT /migrate answer 409.
+ *
  * A kite started with only --api-sock has no VM until PUT /snapshot/load
  * built one: until then GET /vm answers {"state":"NotStarted"} and every
  * other path that needs a VM answers 409.
@@ -188,6 +197,16 @@ static const char *body_string(struct json_object *obj, const char *key,
 
 /* ---- /vm and /actions ---- */
 
+/* A migration owns pause and resume while it is active: 409. */
+static bool migrating(struct api_ctx *ctx, struct api_reply *rep)
+{
+	if (!ctx->ops->migrate_active || !ctx->ops->migrate_active(ctx->vm))
+		return false;
+	reply_fault(rep, 409, "a migration is in progress (GET /migrate; DELETE /migrate "
+		    "cancels it)");
+	return true;
+}
+
 static void vm_get(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
 {
 	const struct api_vm_ops *ops = ctx->ops;
@@ -231,6 +250,8 @@ static void vm_patch(struct api_ctx *ctx, const struct api_call *call, struct ap
 		reply_fault(rep, 409, "the VM is shutting down");
 		goto out;
 	}
+	if (migrating(ctx, rep))
+		goto out;
 	/* Idempotent: pausing a paused VM (or resuming a running one) is a no-op. */
 	err_clear();
 	if (!strcmp(want, "Paused"))
@@ -634,6 +655,8 @@ static void snapshot_create_put(struct api_ctx *ctx, const struct api_call *call
 		reply_fault(rep, 400, "snapshots are not available here");
 		goto out;
 	}
+	if (migrating(ctx, rep))
+		goto out;
 	if (ctx->ops->get_state(ctx->vm) != VM_STATE_PAUSED) {
 		reply_fault(rep, 409, "the VM must be paused for a snapshot (PATCH /vm "
 			    "{\"state\":\"Paused\"})");
@@ -759,6 +782,143 @@ out:
 	json_object_put(body);
 }
 
+/* ---- migration ---- */
+
+/* An optional unsigned member of @body in [lo, hi]; false with a 400. */
+static bool body_uint(struct json_object *body, const char *key, unsigned int lo,
+		      unsigned int hi, unsigned int *out, struct api_reply *rep)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(body, key, &v))
+		return true;
+	if (!json_object_is_type(v, json_type_int)) {
+		reply_fault(rep, 400, "'%s' must be an integer", key);
+		return false;
+	}
+	n = json_object_get_int64(v);
+	if (n < lo || n > hi) {
+		reply_fault(rep, 400, "'%s' must be %u..%u", key, lo, hi);
+		return false;
+	}
+	*out = (unsigned int)n;
+	return true;
+}
+
+static void migrate_put(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	static const char *const fields[] = { "destination", "downtime_ms", "timeout_s",
+					      "compress", "auto_converge", NULL };
+	struct mig_params p = { .downtime_ms = MIG_DOWNTIME_DEFAULT_MS,
+				.timeout_s = MIG_TIMEOUT_DEFAULT_S, .auto_converge = true };
+	struct json_object *body, *v;
+	const char *dest, *comp;
+	int ret;
+
+	if (body_object(call, fields, false, &body, rep))
+		return;
+	dest = body_string(body, "destination", rep);
+	if (!dest || !body_uint(body, "downtime_ms", 1, 60000, &p.downtime_ms, rep) ||
+	    !body_uint(body, "timeout_s", 1, 86400, &p.timeout_s, rep))
+		goto out;
+	if (strlen(dest) >= sizeof(p.destination)) {
+		reply_fault(rep, 400, "'destination' is too long");
+		goto out;
+	}
+	strcpy(p.destination, dest);
+	if (json_object_object_get_ex(body, "compress", &v)) {
+		comp = body_string(body, "compress", rep);
+		if (!comp)
+			goto out;
+		if (strcmp(comp, "none") && strcmp(comp, "zstd")) {
+			reply_fault(rep, 400, "unknown compress '%s' (use \"none\" or \"zstd\")",
+				    comp);
+			goto out;
+		}
+		p.zstd = !strcmp(comp, "zstd");
+	}
+	if (json_object_object_get_ex(body, "auto_converge", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			reply_fault(rep, 400, "'auto_converge' must be true or false");
+			goto out;
+		}
+		p.auto_converge = json_object_get_boolean(v);
+	}
+	if (!ctx->ops->migrate_start) {
+		reply_fault(rep, 400, "migration is not available here");
+		goto out;
+	}
+	err_clear();
+	ret = ctx->ops->migrate_start(ctx->vm, &p);
+	if (!ret)
+		reply_none(rep);
+	else if (ret == -EBUSY || ret == -ESHUTDOWN)
+		reply_fault(rep, 409, "%s", err_msg());
+	else if (ret == -ENOMEM)
+		reply_fault(rep, 500, "%s", err_msg());
+	else	/* a bad address, or a destination that cannot be reached */
+		reply_fault(rep, 400, "%s", err_msg());
+out:
+	json_object_put(body);
+}
+
+static void migrate_get(struct api_ctx *ctx, const struct api_call *call, struct api_reply *rep)
+{
+	struct json_object *o = json_object_new_object();
+	struct mig_status s;
+	bool ok;
+
+	(void)call;
+	if (ctx->ops->migrate_status)
+		ctx->ops->migrate_status(ctx->vm, &s);
+	else
+		memset(&s, 0, sizeof(s));
+	ok = api_json_add(o, "state", json_object_new_string(mig_state_name(s.state)));
+	if (s.state != MIG_NONE) {
+		ok &= api_json_add(o, "destination", json_object_new_string(s.destination));
+		ok &= api_json_add(o, "round", json_object_new_int64(s.round));
+		ok &= api_json_add(o, "ram_bytes", json_object_new_uint64(s.ram_bytes));
+		ok &= api_json_add(o, "bytes_sent", json_object_new_uint64(s.bytes_sent));
+		ok &= api_json_add(o, "pages_sent", json_object_new_uint64(s.pages_sent));
+		ok &= api_json_add(o, "zero_pages_skipped", json_object_new_uint64(s.pages_skipped));
+		ok &= api_json_add(o, "dirty_pages", json_object_new_uint64(s.dirty_pages));
+		ok &= api_json_add(o, "dirty_rate_bps", json_object_new_uint64(s.dirty_rate_bps));
+		ok &= api_json_add(o, "bandwidth_bps", json_object_new_uint64(s.bandwidth_bps));
+		ok &= api_json_add(o, "expected_downtime_ms",
+				   json_object_new_uint64(s.expected_downtime_ms));
+		ok &= api_json_add(o, "downtime_target_ms",
+				   json_object_new_uint64(s.downtime_target_ms));
+		ok &= api_json_add(o, "throttle_pct", json_object_new_int64(s.throttle_pct));
+		ok &= api_json_add(o, "elapsed_ms", json_object_new_uint64(s.elapsed_ms));
+	}
+	if (s.state == MIG_COMPLETED)
+		ok &= api_json_add(o, "downtime_ms", json_object_new_uint64(s.downtime_ms));
+	if (s.state == MIG_FAILED || s.state == MIG_CANCELLED) {
+		ok &= api_json_add(o, "error", json_object_new_string(s.error));
+		ok &= api_json_add(o, "source_paused", json_object_new_boolean(s.source_paused));
+	}
+	reply_json(rep, o, ok);
+}
+
+static void migrate_delete(struct api_ctx *ctx, const struct api_call *call,
+			   struct api_reply *rep)
+{
+	int ret;
+
+	(void)call;
+	if (!ctx->ops->migrate_cancel) {
+		reply_fault(rep, 400, "migration is not available here");
+		return;
+	}
+	err_clear();
+	ret = ctx->ops->migrate_cancel(ctx->vm);
+	if (!ret)
+		reply_none(rep);
+	else
+		reply_fault(rep, 409, "%s", err_msg());
+}
+
 /* ---- routing ---- */
 
 static const struct api_route routes[] = {
@@ -774,6 +934,9 @@ static const struct api_route routes[] = {
 	{ "metrics",			"GET",		metrics_get },
 	{ "snapshot/create",		"PUT",		snapshot_create_put },
 	{ "snapshot/load",		"PUT",		snapshot_load_put, true },
+	{ "migrate",			"PUT",		migrate_put },
+	{ "migrate",			"GET",		migrate_get },
+	{ "migrate",			"DELETE",	migrate_delete },
 };
 
 /* Split "/a/b/c" (one trailing '/' allowed) into @segs; -1 if it cannot match. */

@@ -15,6 +15,7 @@
 
 #include "core/vm_boot.h"
 #include "core/vm_control.h"
+#include "migration/migrate.h"
 
 /* Largest request body accepted (Firecracker allows 50 KiB). */
 #define API_BODY_MAX	(64 * 1024)
@@ -35,6 +36,11 @@ struct api_vm_ops {
 	/* Save the paused VM (snapshot/vm_snapshot.h); NULL: not offered. */
 	int (*snapshot_create)(struct vm *vm, const char *snapshot_path, const char *mem_file_path,
 			       bool diff);
+	/* Live migration (migration/migrate.h); NULL: not offered. */
+	int (*migrate_start)(struct vm *vm, const struct mig_params *p);
+	void (*migrate_status)(struct vm *vm, struct mig_status *out);
+	int (*migrate_cancel)(struct vm *vm);
+	bool (*migrate_active)(struct vm *vm);
 	/* Build the VM on a kite started without one (core/vm_boot.h). */
 	struct vm *(*boot_request)(struct vm_boot *boot, const struct vm_boot_request *req,
 				   int *err);

@@ -142,6 +142,10 @@ static const struct api_vm_ops kvm_vm_ops = {
 	.exit_reason_name = vm_exit_reason_name,
 	.snapshot_create = vm_snapshot_create_api,
 	.boot_request = vm_boot_request,
+	.migrate_start = vm_migrate_start,
+	.migrate_status = vm_migrate_status,
+	.migrate_cancel = vm_migrate_cancel,
+	.migrate_active = vm_migrate_active,
 };
 
 static void stat_inc(uint64_t *counter)

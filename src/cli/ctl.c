@@ -8,6 +8,7 @@
  * usage and connection errors exit 2.
  */
 #include "cli/ctl.h"
+#include "cli/ctl_priv.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -29,14 +30,6 @@
 #define CTL_RESPONSE_MAX	(16u << 20)
 #define CTL_BODY_MAX		(16u << 20)
 #define CTL_TIMEOUT_DEFAULT	30
-
-struct ctl {
-	const char *sock;
-	bool json;
-	int timeout_s;
-	char *buf;			/* the last response, raw */
-	struct ctl_response resp;
-};
 
 struct ctl_verb {
 	const char *name;
@@ -407,13 +400,13 @@ static void print_fault(const struct ctl *c, const char *method, const char *pat
 		json_tokener_free(tok);
 }
 
-/* One request; its reply printed if @print or an error; returns the exit status. */
-static int request_ex(struct ctl *c, const char *method, const char *path,
-		      const char *body, bool print)
+int ctl_request_ex(struct ctl *c, const char *method, const char *path, const char *body,
+		   bool print)
 {
 	err_clear();
 	if (exchange(c, method, path, body)) {
-		fprintf(stderr, "kite ctl: %s %s: %s\n", method, path, err_msg());
+		if (!c->quiet_connect)
+			fprintf(stderr, "kite ctl: %s %s: %s\n", method, path, err_msg());
 		return CTL_EXIT_USAGE;
 	}
 	if (c->resp.status < 200 || c->resp.status > 299) {
@@ -427,7 +420,7 @@ static int request_ex(struct ctl *c, const char *method, const char *path,
 
 static int request(struct ctl *c, const char *method, const char *path, const char *body)
 {
-	return request_ex(c, method, path, body, true);
+	return ctl_request_ex(c, method, path, body, true);
 }
 
 /* ---- paths ---- */
@@ -561,7 +554,7 @@ static int verb_set(struct ctl *c, char **a, int n)
 	if (device_path(path, sizeof(path), a[0], "attributes", a[1]))
 		return CTL_EXIT_USAGE;
 	/* The value's JSON type comes from the attribute's own description. */
-	ret = request_ex(c, "GET", path, NULL, false);
+	ret = ctl_request_ex(c, "GET", path, NULL, false);
 	if (ret)
 		return ret;
 	type = reply_type(c);
@@ -650,8 +643,7 @@ static int verb_raw(struct ctl *c, char **a, int n)
 	return ret;
 }
 
-/* One JSON body from key/value pairs (values: strings, or booleans when @bools). */
-static char *json_body(const char *const *kv, size_t n, const bool *is_bool)
+char *ctl_json_body(const char *const *kv, size_t n, const bool *is_bool)
 {
 	struct json_object *o = json_object_new_object();
 	char *body = NULL;
@@ -712,7 +704,7 @@ static int verb_snapshot(struct ctl *c, char **a, int n)
 	} else {
 		goto usage;
 	}
-	body = json_body(kv, 6, is_bool);
+	body = ctl_json_body(kv, 6, is_bool);
 	if (!body)
 		return CTL_EXIT_USAGE;
 	ret = request(c, "PUT", create ? "/snapshot/create" : "/snapshot/load", body);
@@ -740,6 +732,8 @@ static const struct ctl_verb verbs[] = {
 	  "save the paused VM (--diff: pages changed since the last one)" },
 	{ "snapshot", 2, 4, verb_snapshot, "load SNAP [MEM] [--resume]",
 	  "build the VM of a kite started with only --api-sock" },
+	{ "migrate", 1, 12, ctl_verb_migrate, "URI|status|cancel [OPTIONS]",
+	  "live-migrate the VM (kite ctl migrate --help)" },
 	{ "raw", 2, 3, verb_raw, "METHOD PATH [BODY]", "any request (BODY '-': standard input)" },
 };
 

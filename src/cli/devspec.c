@@ -142,6 +142,69 @@ int devspec_parse_net(const char *arg, struct vm_config *cfg)
 	return 0;
 }
 
+/* Append ",@key[=@val]" to @rest (sized SPEC_MAX; the whole option fits there). */
+static void spec_append(char *rest, const char *key, const char *val)
+{
+	size_t n = strlen(rest);
+
+	snprintf(rest + n, SPEC_MAX - n, ",%s%s%s", key, val ? "=" : "", val ? val : "");
+}
+
+/*
+ * With --restore: "id=ID[,mac=M][,tap=NAME|user[,hostfwd=...]...]" changes
+ * the snapshot's network device ID.  The back end and MAC are checked by
+ * the --net parser (virtio_net_parse), given "BACKEND,mac=..,hostfwd=..".
+ */
+int devspec_parse_net_override(const char *arg, struct vm_config *cfg)
+{
+	char buf[SPEC_MAX], rest[SPEC_MAX] = "", spec[2 * SPEC_MAX], *p = buf, *key, *val;
+	struct vm_net_override o = { .backend = false };
+	const char *backend = NULL;
+	char id[DEV_ID_MAX] = "";
+	unsigned int i;
+	int ret;
+
+	if (cfg->nr_net_overrides >= VM_NETS_MAX)
+		return err_set(-EINVAL, "--net: at most %d network devices", VM_NETS_MAX);
+	ret = spec_copy("--net", arg, buf);
+	while (!ret && (key = spec_next(&p, &val))) {
+		if (!strcmp(key, "id")) {
+			ret = spec_id("--net", val, id, sizeof(id));
+		} else if (!strcmp(key, "tap") || !strcmp(key, "user")) {
+			if (backend)
+				ret = err_set(-EINVAL, "--net: two back ends in '%s'", arg);
+			backend = arg + (key - buf);	/* "tap=NAME..." or "user..." */
+		} else if (!strcmp(key, "mac") || !strcmp(key, "hostfwd")) {
+			o.mac |= !strcmp(key, "mac");
+			spec_append(rest, key, val);
+		} else {
+			ret = err_set(-EINVAL, "--net with --restore: '%s' cannot change (id, mac, "
+				      "tap, user, hostfwd)", key);
+		}
+	}
+	if (ret)
+		return ret;
+	if (!id[0])
+		return err_set(-EINVAL, "--net with --restore: say which saved device with id=ID");
+	if (!backend && !o.mac)
+		return err_set(-EINVAL, "--net id=%s: nothing to change (mac=, tap= or user)", id);
+	if (!backend && strstr(rest, ",hostfwd"))
+		return err_set(-EINVAL, "--net id=%s: hostfwd goes with a new user back end", id);
+	/* the back end's own item, up to its comma, then what the parser checks */
+	snprintf(spec, sizeof(spec), "%.*s%s", backend ? (int)strcspn(backend, ",") : 4,
+		 backend ? backend : "user", rest);
+	ret = virtio_net_parse(spec, &o.net);
+	if (ret)
+		return ret;
+	memcpy(o.net.id, id, sizeof(id));
+	o.backend = backend != NULL;
+	for (i = 0; i < cfg->nr_net_overrides; i++)
+		if (!strcmp(cfg->net_overrides[i].net.id, id))
+			return err_set(-EINVAL, "--net: id '%s' is given twice", id);
+	cfg->net_overrides[cfg->nr_net_overrides++] = o;
+	return 0;
+}
+
 int devspec_parse_disk(const char *arg, struct vm_config *cfg)
 {
 	char buf[SPEC_MAX], *p = buf, *key, *val;

@@ -13,6 +13,10 @@
 
 int devspec_parse_disk(const char *arg, struct vm_config *cfg) KITE_WUR;
 int devspec_parse_net(const char *arg, struct vm_config *cfg) KITE_WUR;
+/* With --restore: "id=ID[,mac=M][,tap=NAME|user[,hostfwd=..]]" changes the
+ * snapshot's network device ID (cfg->net_overrides); the id is checked
+ * against the snapshot when it is opened. */
+int devspec_parse_net_override(const char *arg, struct vm_config *cfg) KITE_WUR;
 int devspec_parse_transport(const char *arg, struct vm_config *cfg) KITE_WUR;
 int devspec_parse_console(const char *arg, struct vm_config *cfg) KITE_WUR;
 

@@ -73,6 +73,12 @@ void cli_usage(FILE *out)
 	      "                       it starts paused unless --resume; no machine options\n"
 	      "  --mem-file FILE      the snapshot's memory file, if it moved\n"
 	      "  --resume             run the restored VM at once\n"
+	      "  --net id=ID,SPEC     with --restore/--incoming: the network device ID gets\n"
+	      "                       mac=M and/or another back end (tap=NAME or user)\n"
+	      "  --keep-identity      with --restore: keep the VM generation ID (for the\n"
+	      "                       one copy of a VM that runs; default: a new one)\n"
+	      "  --incoming URI       receive a live migration on tcp:HOST:PORT or\n"
+	      "                       unix:PATH (kite ctl migrate); no machine options\n"
 	      "  --api-sock PATH      serve the HTTP/JSON control API on this Unix socket;\n"
 	      "                       alone (no --kernel, no --restore): wait for\n"
 	      "                       PUT /snapshot/load (kite ctl snapshot load)\n"
@@ -146,7 +152,8 @@ static int parse_cpus(const char *arg, struct vm_config *cfg)
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL,
        OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL, OPT_API_SOCK, OPT_MEM_BACKING, OPT_DISK, OPT_RNG,
-       OPT_TRANSPORT, OPT_CONSOLE, OPT_NET, OPT_RESTORE, OPT_MEM_FILE, OPT_RESUME };
+       OPT_TRANSPORT, OPT_CONSOLE, OPT_NET, OPT_RESTORE, OPT_MEM_FILE, OPT_RESUME,
+       OPT_KEEP_IDENTITY, OPT_INCOMING };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -167,6 +174,8 @@ static const struct option run_options[] = {
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "mem-file", required_argument, NULL, OPT_MEM_FILE },
 	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "keep-identity", no_argument, NULL, OPT_KEEP_IDENTITY },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -193,7 +202,6 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 		return 0;
 	case OPT_DISK: return devspec_parse_disk(arg, cfg);
 	case OPT_RNG: cfg->rng = true; return 0;
-	case OPT_NET: return devspec_parse_net(arg, cfg);
 	case OPT_TRANSPORT: return devspec_parse_transport(arg, cfg);
 	case OPT_CONSOLE: return devspec_parse_console(arg, cfg);
 	case OPT_RESTORE:
@@ -207,10 +215,45 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 		cfg->restore_mem_file = arg;
 		return 0;
 	case OPT_RESUME: cfg->resume = true; return 0;
+	case OPT_KEEP_IDENTITY: cfg->keep_identity = true; return 0;
+	case OPT_INCOMING:
+		if (!*arg)
+			return err_set(-EINVAL, "--incoming needs tcp:HOST:PORT or unix:PATH");
+		cfg->incoming = arg;
+		return 0;
 	case 'h': *action = CLI_HELP; return 0;
 	case 'V': *action = CLI_VERSION; return 0;
 	default: return err_set(-EINVAL, "unknown option (see kite --help)");
 	}
+}
+
+/* --net options wait for the others: with --restore each changes a saved device. */
+struct net_opts {
+	const char *args[VM_NETS_MAX];
+	unsigned int n;
+	const char *first;	/* as the command line spelled it */
+};
+
+static int net_defer(struct net_opts *nets, const char *arg, const char *word)
+{
+	if (nets->n == VM_NETS_MAX)
+		return err_set(-EINVAL, "--net: at most %d network devices", VM_NETS_MAX);
+	nets->args[nets->n++] = arg;
+	if (!nets->first)
+		nets->first = word;
+	return 0;
+}
+
+static int net_parse_all(const struct net_opts *nets, struct vm_config *cfg)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < nets->n; i++)
+		ret = cfg->restore_path || cfg->incoming ?
+		      devspec_parse_net_override(nets->args[i], cfg) :
+					  devspec_parse_net(nets->args[i], cfg);
+	return ret;
 }
 
 static void cli_defaults(struct vm_config *cfg)
@@ -228,6 +271,7 @@ static void cli_defaults(struct vm_config *cfg)
 int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *cfg)
 {
 	const char *machine_opt = NULL;	/* the first option that shapes the machine */
+	struct net_opts nets = { .n = 0 };
 	int opt, ret;
 
 	cli_defaults(cfg);
@@ -260,6 +304,12 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 				       argv[optind - 1]);
 		if (opt == ':')
 			return err_set(-EINVAL, "option '%s' needs a value", argv[optind - 1]);
+		if (opt == OPT_NET) {
+			ret = net_defer(&nets, optarg, argv[optind - 1]);
+			if (ret)
+				return ret;
+			continue;
+		}
 		ret = parse_one(opt, optarg, action, cfg);
 		if (ret)
 			return ret;
@@ -271,12 +321,31 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 		return err_set(-EINVAL, "unexpected argument '%s' (see kite --help)", argv[optind]);
 	if (*action != CLI_RUN)
 		return 0;
+	ret = net_parse_all(&nets, cfg);
+	if (ret)
+		return ret;
+	if (!cfg->restore_path && !cfg->incoming && !machine_opt)
+		machine_opt = nets.first;
+	if (cfg->incoming && (machine_opt || cfg->restore_path || cfg->kernel_path))
+		return err_set(-EINVAL, "%s cannot be used with --incoming: the machine (memory, "
+			       "vCPUs, devices) comes from the migration's source",
+			       cfg->restore_path ? "--restore" : cfg->kernel_path ? "--kernel" :
+			       machine_opt);
+	if (cfg->incoming && (cfg->restore_mem_file || cfg->resume || cfg->keep_identity))
+		return err_set(-EINVAL, "%s does not go with --incoming (the guest runs or stays "
+			       "paused as on the source, with its identity)",
+			       cfg->resume ? "--resume" : cfg->keep_identity ? "--keep-identity" :
+			       "--mem-file");
 	if (cfg->restore_path && machine_opt)
 		return err_set(-EINVAL, "%s cannot be used with --restore: the machine (memory, "
 			       "vCPUs, devices) comes from the snapshot", machine_opt);
 	if (!cfg->restore_path && (cfg->restore_mem_file || cfg->resume))
 		return err_set(-EINVAL, "%s only goes with --restore",
 			       cfg->resume ? "--resume" : "--mem-file");
+	if (!cfg->restore_path && cfg->keep_identity)
+		return err_set(-EINVAL, "--keep-identity only goes with --restore");
+	if (cfg->incoming)
+		return 0;
 	if (!cfg->restore_path && !cfg->kernel_path && !cfg->api_sock)
 		return err_set(-EINVAL, "--kernel is required (or --restore FILE, or --api-sock "
 			       "PATH to wait for PUT /snapshot/load; see kite --help)");

@@ -37,6 +37,7 @@ enum vm_stop_reason {
 	VM_STOP_GUEST_CRASH,
 	VM_STOP_HOST_ERROR,
 	VM_STOP_SIGNAL,
+	VM_STOP_MIGRATED,	/* the guest runs on a migration's destination now */
 };
 
 struct runstate {

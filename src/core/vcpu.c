@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -147,6 +148,20 @@ static bool vcpu_handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * Migration's auto-converge: a vCPU kicked out of KVM_RUN every
+ * THROTTLE_PERIOD_MS (migration/source.c) sleeps @pct percent of that period,
+ * so a guest that dirties memory faster than the link carries it slows down.
+ */
+static void vcpu_throttle(struct vcpu *vcpu)
+{
+	unsigned int pct = __atomic_load_n(&vcpu->vm->throttle_pct, __ATOMIC_ACQUIRE);
+	struct timespec ts = { 0, (long)pct * 100000L };	/* pct% of 10 ms */
+
+	if (pct && !__atomic_load_n(&vcpu->vm->pause.requested, __ATOMIC_ACQUIRE))
+		nanosleep(&ts, NULL);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -174,6 +189,7 @@ static void *vcpu_thread(void *arg)
 
 		if (ret == -EINTR || ret == -EAGAIN) {
 			vcpu->run->immediate_exit = 0;
+			vcpu_throttle(vcpu);
 			continue;
 		}
 		if (ret < 0) {

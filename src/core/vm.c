@@ -74,7 +74,11 @@ static int vm_setup_ram(struct vm *vm)
 	int ret;
 
 	*l = x86_ram_layout(size);
-	if (vm->cfg.restore) {
+	if (vm->cfg.restore && vm->cfg.restore->ram) {
+		/* Migrated: RAM has arrived already. */
+		ram = guest_ram_get(vm->cfg.restore->ram);
+		ret = 0;
+	} else if (vm->cfg.restore) {
 		/* The snapshot's memory file, private: pages load on first touch. */
 		const struct vm_snapshot *snap = vm->cfg.restore;
 		struct guest_ram_backing b = { GUEST_RAM_SNAPSHOT, snap->mem_path[0] };
@@ -156,6 +160,9 @@ static int vm_register_devices(struct vm *vm)
 	if (!ret)
 		ret = vm_add_device(vm, &vm->dev_acpi_pm, "acpi-pm", &acpi_pm_class, NULL);
 	dev_add_resource(&vm->dev_acpi_pm, DEV_RES_PIO, X86_PM_SLEEP_CTL_PORT, 2);
+	if (!ret)
+		ret = vm_add_device(vm, &vm->dev_vmgenid, "vmgenid", &vmgenid_class, &vm->vmgenid);
+	dev_add_resource(&vm->dev_vmgenid, DEV_RES_IRQ, X86_GED_GSI, 1);
 	return ret;
 }
 
@@ -185,6 +192,8 @@ static int vm_setup_devices(struct vm *vm)
 		ret = irq_line_attach_irqfd(&vm->serial.irq);
 	if (!ret)
 		ret = irq_line_attach_irqfd(&vm->i8042.kbd_irq);
+	/* The generation ID's GED line: KVM_IRQ_LINE, no irqfd (vmgenid.h). */
+	vm->vmgenid.irq = (struct irq_line){ .vm_fd = vm->vm_fd, .gsi = X86_GED_GSI };
 	return ret ? ret : vm_register_devices(vm);
 }
 
@@ -212,7 +221,9 @@ static int vm_build_cmdline(struct vm *vm, char **out)
 
 static int vm_load_guest(struct vm *vm)
 {
-	struct x86_acpi_config acpi = { .ncpus = vm->cfg.ncpus, .pci = vm->has_pci };
+	struct x86_acpi_config acpi = { .ncpus = vm->cfg.ncpus, .pci = vm->has_pci,
+					.vmgenid_addr = X86_VMGENID_ADDR,
+					.ged_gsi = X86_GED_GSI };
 	struct mapped_file kernel, initrd = { 0 };
 	struct x86_boot_args args;
 	char *cmdline = NULL;
@@ -224,6 +235,8 @@ static int vm_load_guest(struct vm *vm)
 		ret = x86_mptable_write(&vm->as, vm->cfg.ncpus);
 	if (!ret)
 		ret = x86_acpi_write(&vm->as, &acpi, &args.rsdp_gpa);
+	if (!ret)
+		ret = vmgenid_write_new(&vm->vmgenid);
 	if (ret)
 		return ret;
 	ret = map_file("kernel", vm->cfg.kernel_path, &kernel);
@@ -318,6 +331,7 @@ static void vm_init_empty(struct vm *vm, const struct vm_config *cfg)
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	serial_init(&vm->serial, (struct irq_line){ .vm_fd = -1 }, -1, -1);
+	vmgenid_init(&vm->vmgenid, &vm->as, X86_VMGENID_ADDR, (struct irq_line){ .vm_fd = -1 });
 	pthread_mutex_init(&vm->pause.lock, NULL);
 	pthread_mutex_init(&vm->irq.lock, NULL);
 	pthread_cond_init(&vm->pause.cond, NULL);
@@ -391,7 +405,8 @@ fail:
 
 /*
  * A restored VM: paused (no vCPU thread runs yet, devices parked), the
- * saved state put back, then resumed if asked.  A failure here tears the
+ * saved state put back, the copy's own identity given (a new VM generation
+ * ID, MACs from --net), then resumed if asked.  A failure here tears the
  * whole VM down: nothing half-restored ever runs.
  */
 static int vm_restore_state(struct vm *vm)
@@ -400,6 +415,8 @@ static int vm_restore_state(struct vm *vm)
 
 	if (!ret)
 		ret = vm_snapshot_apply(vm, vm->cfg.restore);
+	if (!ret)
+		ret = vm_snapshot_new_identity(vm);
 	if (!ret && vm->cfg.resume)
 		ret = vm_resume(vm);
 	return ret ? err_prefix(ret, "cannot restore the snapshot") : 0;
@@ -489,6 +506,7 @@ void vm_destroy(struct vm *vm)
 	vm_memfile_free(vm);
 	irq_line_detach(&vm->serial.irq);
 	irq_line_detach(&vm->i8042.kbd_irq);
+	vmgenid_destroy(&vm->vmgenid);
 	serial_destroy(&vm->serial);
 	i8042_destroy(&vm->i8042);
 	irq_router_destroy(&vm->irq);

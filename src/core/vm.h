@@ -28,6 +28,7 @@
 #include "core/vm_control.h"
 #include "devices/legacy.h"
 #include "devices/serial.h"
+#include "devices/vmgenid.h"
 #include "devices/virtio/virtio_devs.h"
 #include "pci/pci.h"
 #include "virtio/mmio.h"
@@ -48,6 +49,17 @@ enum vm_console_mode { VM_CONSOLE_NONE, VM_CONSOLE_STDIO, VM_CONSOLE_SOCKET };
 #define VM_DISKS_MAX	8
 #define VM_NETS_MAX	4
 #define VM_VIRTIO_MAX	(VM_DISKS_MAX + VM_NETS_MAX + 4)
+
+/*
+ * --restore with --net id=ID,...: what a restored copy changes in the
+ * snapshot's network device ID (vm_snapshot_open applies it to the config,
+ * vm_snapshot_new_identity to the restored device).
+ */
+struct vm_net_override {
+	bool backend;			/* @net's kind, ifname, hostfwd replace the saved ones */
+	bool mac;			/* @net.mac is the device's new MAC */
+	struct virtio_net_config_in net;	/* id, and what changes */
+};
 
 struct vm_config {
 	const char *kernel_path;
@@ -77,6 +89,12 @@ struct vm_config {
 	bool resume;
 	const char *restore_path;	/* --restore (main opens it into @restore) */
 	const char *restore_mem_file;	/* --mem-file */
+	const char *incoming;		/* --incoming URI: a live migration builds the VM */
+	/* a restored copy's identity (vm_snapshot_new_identity) */
+	bool keep_identity;		/* no new VM generation ID: --keep-identity, or
+					 * an incoming migration (one VM, moved) */
+	struct vm_net_override net_overrides[VM_NETS_MAX];	/* --net with --restore */
+	unsigned int nr_net_overrides;
 };
 
 struct vcpu {
@@ -120,6 +138,8 @@ struct vm {
 
 	struct dev_registry devices;
 	struct device dev_serial, dev_i8042, dev_debug_exit, dev_acpi_pm;
+	struct vmgenid vmgenid;		/* the generation ID and its GED interrupt */
+	struct device dev_vmgenid;
 	struct vm_pause pause;
 
 	/* virtio devices (vm_virtio.c), in creation order */
@@ -137,6 +157,12 @@ struct vm {
 	struct vm_memfile_chain *memfiles;	/* the last snapshot's memory files */
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
+
+	/* dirty logging (vm_dirty.c), changed only by the thread that logs */
+	bool dirty_manual_tried, dirty_manual;
+	/* migration (migration/migrate.h): the running or last migration */
+	struct vm_migration *migration;
+	unsigned int throttle_pct;	/* vCPUs sleep this share of the time (atomic) */
 };
 
 /* Build the whole VM from @cfg (nothing runs yet).  On failure everything
@@ -165,8 +191,16 @@ int vm_run(struct vm *vm, struct api_server *api);
  * address space's log of device writes.  vm_dirty_sync() reports each run of
  * pages written since the last sync (guest page numbers) and clears them.
  */
-int vm_dirty_log_start(struct vm *vm) KITE_WUR;
+int vm_dirty_log_start(struct vm *vm, bool all_dirty) KITE_WUR;
 void vm_dirty_log_stop(struct vm *vm);
+/*
+ * With @all_dirty, vm_dirty_log_start() leaves KVM's log all set (where KVM
+ * has INITIALLY_SET): the caller copies every page in a first pass, calling
+ * vm_dirty_clear() on each chunk just before copying it; otherwise only
+ * writes from the start on are reported.  vm_dirty_clear() takes a range
+ * inside one RAM memslot and is a no-op without manual protection.
+ */
+int vm_dirty_clear(struct vm *vm, uint64_t pfn, uint64_t npages) KITE_WUR;
 int vm_dirty_sync(struct vm *vm, int (*fn)(void *opaque, uint64_t pfn, uint64_t npages),
 		  void *opaque) KITE_WUR;
 

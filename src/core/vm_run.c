@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "migration/migrate.h"
 #include "arch/x86/cpu.h"
 #include "core/log.h"
 #include "core/term.h"
@@ -257,8 +258,11 @@ int vm_run(struct vm *vm, struct api_server *api)
 		loop_run(&l);
 	/* API handlers blocked in vm_pause() return once they see the stop. */
 	vm_pause_wake_all(vm);
+	if (api && vm->rs.reason == VM_STOP_MIGRATED)
+		vm_migrate_linger(vm, 1000);
 	if (api)
 		api_server_stop(api);
+	vm_migrate_destroy(vm);		/* after the API: nobody starts another */
 	vm_stop_vcpus(vm);
 	loop_close(&l);
 	if (vm->rs.reason == VM_STOP_SIGNAL && log_level >= LOG_DEBUG)

@@ -456,3 +456,34 @@ int kvm_vm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap)
 		return err_set(ret, "KVM_GET_DIRTY_LOG slot %u: %s", slot, strerror(-ret));
 	return 0;
 }
+
+int kvm_vm_manual_dirty_log(int vm_fd)
+{
+	const uint64_t want = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 };
+	int have = kvm_check_cap(vm_fd, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2), ret;
+
+	if (have <= 0 || ((uint64_t)have & want) != want)
+		return -EOPNOTSUPP;
+	cap.args[0] = want;
+	ret = xioctl(vm_fd, KVM_ENABLE_CAP, &cap);
+	if (ret < 0)
+		return err_set(ret, "KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2): %s",
+			       strerror(-ret));
+	return 0;
+}
+
+int kvm_vm_clear_dirty_log(int vm_fd, uint32_t slot, uint64_t first_page, uint32_t num_pages,
+			   uint64_t *bitmap)
+{
+	struct kvm_clear_dirty_log c = {
+		.slot = slot, .num_pages = num_pages, .first_page = first_page,
+		.dirty_bitmap = bitmap,
+	};
+	int ret = xioctl(vm_fd, KVM_CLEAR_DIRTY_LOG, &c);
+
+	if (ret < 0)
+		return err_set(ret, "KVM_CLEAR_DIRTY_LOG slot %u pages %llu+%u: %s", slot,
+			       (unsigned long long)first_page, num_pages, strerror(-ret));
+	return 0;
+}

@@ -51,8 +51,20 @@ int kvm_vm_ioeventfd(int vm_fd, int fd, uint64_t addr, uint32_t len, bool pio,
 		     bool datamatch, uint64_t data, bool assign) KITE_WUR;
 int kvm_vm_signal_msi(int vm_fd, uint64_t addr, uint32_t data) KITE_WUR;
 int kvm_max_irq_routes(int vm_fd);
-/* Fetch and clear KVM's dirty bitmap of memslot @slot (one bit per page). */
+/* Fetch KVM's dirty bitmap of memslot @slot (one bit per page); it is also
+ * cleared unless manual protection is on (then: kvm_vm_clear_dirty_log). */
 int kvm_vm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap) KITE_WUR;
+/*
+ * KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with INITIALLY_SET: a memslot's dirty log
+ * starts all set and pages are write-protected only when userspace clears
+ * their bits, so starting to log costs nothing up front.  -EOPNOTSUPP
+ * (without a message) when KVM lacks it.
+ */
+int kvm_vm_manual_dirty_log(int vm_fd) KITE_WUR;
+/* Clear (and write-protect again) the pages of @bitmap, whose bit 0 is page
+ * @first_page (a multiple of 64) of memslot @slot. */
+int kvm_vm_clear_dirty_log(int vm_fd, uint32_t slot, uint64_t first_page, uint32_t num_pages,
+			   uint64_t *bitmap) KITE_WUR;
 
 /* vCPU-level */
 int kvm_vcpu_create(int vm_fd, unsigned int id) KITE_WUR;	/* returns the fd */

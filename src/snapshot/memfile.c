@@ -198,6 +198,7 @@ int vm_memfile_write(struct vm *vm, const char *path, bool diff)
 	uint8_t id[SNAP_MEM_ID_LEN];
 	char tmp[SNAP_PATH_MAX + 8];
 	struct writer w = { .ram = vm->ram, .keep_zero = diff };
+	char *abs;
 	int ret;
 
 	if (diff && (!ch || !ch->n || !ch->tracking))
@@ -245,13 +246,22 @@ int vm_memfile_write(struct vm *vm, const char *path, bool diff)
 		/* Diffs are relative to this snapshot: start (or clear) the log. */
 		if (ch->tracking)
 			ret = vm_dirty_sync(vm, discard_run, NULL);
-		else if (!vm_dirty_log_start(vm))
+		else if (!vm_dirty_log_start(vm, false))
 			ch->tracking = true;
 		ch->n = 0;
 	}
 	if (ret)
 		return ret;
-	snprintf(ch->path[ch->n], SNAP_PATH_MAX, "%s", path);
+	/* Absolute: the snapshot names it, and a restore may run elsewhere. */
+	abs = realpath(path, NULL);
+	if (!abs)
+		return err_set(-errno, "memory file %s: %s", path, strerror(errno));
+	if (strlen(abs) >= SNAP_PATH_MAX) {
+		free(abs);
+		return err_set(-ENAMETOOLONG, "memory file path %s is too long", path);
+	}
+	snprintf(ch->path[ch->n], SNAP_PATH_MAX, "%s", abs);
+	free(abs);
 	memcpy(ch->id[ch->n], id, SNAP_MEM_ID_LEN);
 	ch->n++;
 	return 0;
@@ -325,4 +335,14 @@ void vm_memfile_free(struct vm *vm)
 {
 	free(vm->memfiles);
 	vm->memfiles = NULL;
+}
+
+bool vm_memfile_drop_diff_base(struct vm *vm)
+{
+	struct vm_memfile_chain *ch = vm->memfiles;
+
+	if (!ch)
+		return false;
+	ch->n = 0;
+	return ch->tracking;
 }

@@ -41,5 +41,11 @@ int vm_memfile_check(const char *path, const uint8_t id[SNAP_MEM_ID_LEN], uint64
 /* Copy a diff file's pages (its data extents) over @ram. */
 int vm_memfile_overlay(uint8_t *ram, uint64_t size, const char *path) KITE_WUR;
 void vm_memfile_free(struct vm *vm);
+/*
+ * Migration reads (and clears) the dirty log: a later Diff snapshot would
+ * miss pages, so one needs a Full snapshot first.  Returns whether dirty
+ * logging was already on for snapshots (then it stays on after migration).
+ */
+bool vm_memfile_drop_diff_base(struct vm *vm);
 
 #endif

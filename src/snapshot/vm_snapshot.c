@@ -115,6 +115,54 @@ static int dec_config(const struct snap_section *sec, struct vm_config *c, char 
 	return 0;
 }
 
+/*
+ * --net id=ID,... with --restore: the saved device ID gets another back end
+ * and/or MAC.  The MAC reaches the restored device's config space in
+ * vm_snapshot_new_identity(); here it only goes into the config (a snapshot
+ * of the copy records it).
+ */
+static int apply_net_override(struct vm_config *c, const struct vm_net_override *o)
+{
+	struct virtio_net_config_in *n = NULL;
+	char ids[VM_NETS_MAX * (DEV_ID_MAX + 2)] = "";
+	unsigned int i;
+
+	for (i = 0; i < c->nr_nets; i++) {
+		if (!strcmp(c->nets[i].id, o->net.id))
+			n = &c->nets[i];
+		snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s", i ? ", " : "",
+			 c->nets[i].id);
+	}
+	if (!n)
+		return err_set(-ENOENT, "--net id=%s: the snapshot has no network device '%s' "
+			       "(it has %s%s)", o->net.id, o->net.id, c->nr_nets ? "" : "none",
+			       ids);
+	if (o->backend && o->net.kind == NET_USER && n->queues > 1)
+		return err_set(-EINVAL, "--net id=%s,user: the saved device runs %u queue pairs, "
+			       "user networking has one (give it a tap)", n->id, n->queues);
+	if (o->backend) {
+		n->kind = o->net.kind;
+		memcpy(n->ifname, o->net.ifname, sizeof(n->ifname));
+		memcpy(n->hostfwd, o->net.hostfwd, sizeof(n->hostfwd));
+		n->nr_hostfwd = o->net.nr_hostfwd;
+	}
+	if (o->mac) {
+		memcpy(n->mac, o->net.mac, sizeof(n->mac));
+		n->has_mac = true;
+	}
+	return 0;
+}
+
+int vm_net_overrides_apply(struct vm_config *c)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < c->nr_net_overrides; i++)
+		ret = apply_net_override(c, &c->net_overrides[i]);
+	return ret;
+}
+
 /* ---------------------------------------------------------------- CPUID */
 
 /* What vCPU @id sees: the host table filtered as vm_create_vcpu() does. */
@@ -408,6 +456,21 @@ static void enc_memory(struct snap_enc *e, const struct vm_memfile_chain *ch, ui
 	}
 }
 
+int vm_snapshot_add_state(struct vm *vm, struct snap_image *img)
+{
+	struct snap_enc e;
+	int ret;
+
+	snap_enc_init(&e);
+	enc_config(&e, &vm->cfg);
+	ret = snap_image_add_enc(img, "vm.config", SEC_CONFIG_V, &e);
+	if (!ret)
+		ret = save_cpu_state(vm, img);
+	if (!ret)
+		ret = save_devices(vm, img);
+	return ret;
+}
+
 int vm_snapshot_create(struct vm *vm, const struct snapshot_request *req)
 {
 	struct snap_image img;
@@ -432,15 +495,8 @@ int vm_snapshot_create(struct vm *vm, const struct snapshot_request *req)
 		enc_memory(&e, vm->memfiles, vm->cfg.mem_size);
 		ret = snap_image_add_enc(&img, "memory", SEC_MEMORY_V, &e);
 	}
-	if (!ret) {
-		snap_enc_init(&e);
-		enc_config(&e, &vm->cfg);
-		ret = snap_image_add_enc(&img, "vm.config", SEC_CONFIG_V, &e);
-	}
 	if (!ret)
-		ret = save_cpu_state(vm, &img);
-	if (!ret)
-		ret = save_devices(vm, &img);
+		ret = vm_snapshot_add_state(vm, &img);
 	if (!ret)
 		ret = snap_image_write_path(&img, req->snapshot_path);
 	snap_image_free(&img);
@@ -467,6 +523,8 @@ int vm_snapshot_open(struct vm_snapshot *snap, const char *path, const char *mem
 	ret = snap_image_require(&snap->img, "vm.config", SEC_CONFIG_V, SEC_CONFIG_V, &sec);
 	if (!ret)
 		ret = dec_config(sec, cfg, snap->console_path, sizeof(snap->console_path));
+	if (!ret)
+		ret = vm_net_overrides_apply(cfg);
 	if (!ret)
 		ret = snap_image_require(&snap->img, "memory", SEC_MEMORY_V, SEC_MEMORY_V, &sec);
 	if (ret)
@@ -500,6 +558,33 @@ int vm_snapshot_open(struct vm_snapshot *snap, const char *path, const char *mem
 fail:
 	snap_image_free(&snap->img);
 	return ret;
+}
+
+int vm_snapshot_open_incoming(struct vm_snapshot *snap, const void *state, size_t len,
+			      struct guest_ram_block *ram, struct vm_config *cfg)
+{
+	const struct snap_section *sec;
+	int ret;
+
+	memset(snap, 0, sizeof(*snap));
+	ret = snap_image_parse(&snap->img, state, len);
+	if (ret)
+		return err_prefix(ret, "the migrated state: ");
+	ret = snap_image_require(&snap->img, "vm.config", SEC_CONFIG_V, SEC_CONFIG_V, &sec);
+	if (!ret)
+		ret = dec_config(sec, cfg, snap->console_path, sizeof(snap->console_path));
+	if (!ret)
+		ret = vm_net_overrides_apply(cfg);
+	if (!ret && cfg->mem_size != ram->size)
+		ret = err_set(-EINVAL, "the migrated machine has %" PRIu64 " bytes of RAM, the "
+			      "stream %" PRIu64, cfg->mem_size, ram->size);
+	if (ret) {
+		snap_image_free(&snap->img);
+		return ret;
+	}
+	snap->mem_size = ram->size;
+	snap->ram = ram;
+	return 0;
 }
 
 void vm_snapshot_close(struct vm_snapshot *snap)
@@ -541,6 +626,43 @@ int vm_snapshot_apply(struct vm *vm, const struct vm_snapshot *snap)
 	free(caps);
 	free(vs);
 	free(ms);
+	return ret;
+}
+
+/* The MAC --net gave for a saved network device, into the restored device. */
+static int new_mac(struct vm *vm, const struct vm_net_override *o)
+{
+	struct device *dev = dev_find(&vm->devices, o->net.id);
+	const uint8_t *m = o->net.mac;
+	int ret;
+
+	if (!dev || dev->cls != &virtio_net_class)	/* apply_net_override checked */
+		return err_set(-ENOENT, "--net id=%s: no such network device", o->net.id);
+	ret = virtio_net_set_mac(virtio_from_dev(dev), m);
+	if (ret)
+		return ret;
+	log_info("%s: MAC %02x:%02x:%02x:%02x:%02x:%02x", o->net.id, m[0], m[1], m[2], m[3],
+		 m[4], m[5]);
+	return 0;
+}
+
+int vm_net_overrides_set_macs(struct vm *vm)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < vm->cfg.nr_net_overrides; i++)
+		if (vm->cfg.net_overrides[i].mac)
+			ret = new_mac(vm, &vm->cfg.net_overrides[i]);
+	return ret;
+}
+
+int vm_snapshot_new_identity(struct vm *vm)
+{
+	int ret = vm_net_overrides_set_macs(vm);
+
+	if (!ret && !vm->cfg.keep_identity)
+		ret = vmgenid_regenerate(&vm->vmgenid);
 	return ret;
 }
 

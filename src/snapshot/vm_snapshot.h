@@ -68,15 +68,32 @@ struct vm_snapshot {
 	uint8_t mem_id[SNAP_MEM_CHAIN_MAX][SNAP_MEM_ID_LEN];
 	unsigned int nr_mem;
 	char console_path[SNAP_PATH_MAX];	/* vm.config's, referenced by the config */
+	/* migration: guest RAM already filled (nr_mem is 0); the VM takes a reference */
+	struct guest_ram_block *ram;
 };
+
+/* Add the state sections (vm.config, cpuid.N, vcpu.N, x86.vm, devices) of
+ * the paused @vm to @img: a snapshot without its memory, or what a live
+ * migration sends last. */
+int vm_snapshot_add_state(struct vm *vm, struct snap_image *img) KITE_WUR;
+
+/*
+ * A migration destination: the state sections the source sent (@state,
+ * copied) and guest RAM already received into @ram; fills @cfg's machine part
+ * like vm_snapshot_open().  The memory section is not needed.
+ */
+struct guest_ram_block;
+int vm_snapshot_open_incoming(struct vm_snapshot *snap, const void *state, size_t len,
+			      struct guest_ram_block *ram, struct vm_config *cfg) KITE_WUR;
 
 /*
  * Read and check @path (and the memory file(s): sizes and ids; @mem_file
  * overrides the path recorded for the newest one), and fill @cfg's machine
  * part (memory, vCPUs, devices) from it, keeping @cfg's host-side options
- * (serial, API socket, logging).  Nothing is created.  Clear messages for a
- * file that is truncated, corrupted, of an unknown version, or whose memory
- * file does not match.
+ * (serial, API socket, logging) and applying @cfg->net_overrides to the
+ * saved network devices (an id the snapshot lacks is refused, -ENOENT).
+ * Nothing is created.  Clear messages for a file that is truncated,
+ * corrupted, of an unknown version, or whose memory file does not match.
  */
 int vm_snapshot_open(struct vm_snapshot *snap, const char *path, const char *mem_file,
 		     struct vm_config *cfg) KITE_WUR;
@@ -90,5 +107,28 @@ void vm_snapshot_close(struct vm_snapshot *snap);
 int vm_snapshot_check_cpuid(const struct vm_snapshot *snap, unsigned int vcpu,
 			    const void *host_cpuid /* struct kvm_cpuid2 */) KITE_WUR;
 int vm_snapshot_apply(struct vm *vm, const struct vm_snapshot *snap) KITE_WUR;
+
+/*
+ * After vm_snapshot_apply(), for a restore that makes a new copy of the
+ * saved VM (kite run --restore), not for one that moves it (migration):
+ * the MACs given with --net id=ID,mac=M go into the restored devices'
+ * config space (config generation, config interrupt, and an announce
+ * request if the driver negotiated VIRTIO_NET_F_GUEST_ANNOUNCE), and,
+ * unless cfg.keep_identity, a new VM generation ID with its GED interrupt,
+ * so the guest knows it is a copy and reseeds its RNG.  VM paused: the
+ * interrupts wait for the resume.
+ */
+int vm_snapshot_new_identity(struct vm *vm) KITE_WUR;
+
+/*
+ * The two halves of --net id=ID,... (cfg->net_overrides), for any path that
+ * builds a VM from saved state (a restore, an incoming migration): before
+ * the VM is built, the saved network device ID gets its new back end and
+ * MAC in @cfg (-ENOENT, with the ids there are, when ID is none of
+ * @cfg->nets); once its state is restored, the new MACs go into the devices
+ * as vm_snapshot_new_identity() describes (which calls it).
+ */
+int vm_net_overrides_apply(struct vm_config *cfg) KITE_WUR;
+int vm_net_overrides_set_macs(struct vm *vm) KITE_WUR;
 
 #endif

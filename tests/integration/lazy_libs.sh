@@ -1,13 +1,14 @@
 # Libraries loaded on first use (core/dynlib.h): kite links neither
-# libmicrohttpd nor libslirp; a VM maps each only with the option that needs
-# it (--api-sock, --net user); a missing one stops kite with a message naming
-# the option and the package to install.
+# libmicrohttpd nor libslirp (nor libzstd, which only a compressed migration
+# loads); a VM maps each only with the option that needs it (--api-sock,
+# --net user); a missing one stops kite with a message naming the option and
+# the package to install.
 . "$TOP/tests/integration/lib/common.sh"
 . "$TOP/tests/integration/lib/api_client.sh"
 require_kvm
 require_guest
 
-LAZY='libmicrohttpd|libgnutls|libslirp|libglib'
+LAZY='libmicrohttpd|libgnutls|libslirp|libglib|libzstd'
 BGPID=""
 trap 'kite_api_stop; [ -n "$BGPID" ] && kill -KILL $BGPID 2>/dev/null; rm -rf "$TMPD"' EXIT
 

@@ -58,8 +58,8 @@ marker="kite-test-$$-$RANDOM"
 cmdline="console=ttyS0 earlyprintk=serial,ttyS0,115200 $marker quiet=0"
 # kite's map for 512 MiB, as Linux prints it.
 e820_expect=(
-  'BIOS-e820: \[mem 0x0000000000000000-0x000000000009fbff\] usable'
-  'BIOS-e820: \[mem 0x000000000009fc00-0x00000000000fffff\] reserved'
+  'BIOS-e820: \[mem 0x0000000000000000-0x000000000009efff\] usable'
+  'BIOS-e820: \[mem 0x000000000009f000-0x00000000000fffff\] reserved'
   'BIOS-e820: \[mem 0x0000000000100000-0x000000001fffffff\] usable'
 )
 

@@ -8,6 +8,7 @@
  *   0x0000_7000  Linux zero page (struct boot_params)
  *   0x0000_9000  boot page tables: PML4, PDPT, 4 PDs (identity map of 4 GiB)
  *   0x0002_0000  kernel command line (X86_CMDLINE_MAX bytes)
+ *   0x0009_f000  VM generation ID (16 bytes; the E820 map reserves from here)
  *   0x0009_fc00  EBDA: MP table
  *   0x000e_0000  ACPI tables (RSDP first), up to 0x000f_ffff
  *   0x0010_0000  high memory: kernel, then free RAM; initrd at the top of low RAM
@@ -35,6 +36,8 @@
 #define X86_PD			0xb000ULL	/* 4 pages */
 #define X86_CMDLINE		0x20000ULL
 #define X86_CMDLINE_MAX		0x10000ULL	/* including the NUL */
+#define X86_VMGENID_ADDR	0x9f000ULL	/* 16 bytes, below the EBDA */
+#define X86_LOW_RESERVED_START	X86_VMGENID_ADDR	/* E820: reserved up to 1 MiB */
 #define X86_EBDA_START		0x9fc00ULL
 #define X86_MPTABLE		X86_EBDA_START
 #define X86_BIOS_START		0xe0000ULL
@@ -64,6 +67,9 @@
 #define X86_VIRTIO_MMIO_MAX	10		/* one ISA IRQ each (edge) */
 /* ISA IRQs free for virtio-mmio devices (not the PIT, keyboard, COM1, RTC). */
 #define X86_VIRTIO_MMIO_IRQS	{ 5, 6, 7, 9, 10, 11, 12, 13, 14, 15 }
+/* The ACPI Generic Event Device's interrupt (edge, active high): ISA IRQ 3
+ * (COM2's, and kite has no COM2), the one PC line no other device takes. */
+#define X86_GED_GSI		3
 
 /* Guest RAM: [0, low_end) and [4 GiB, 4 GiB + high_size). */
 struct x86_ram_layout {

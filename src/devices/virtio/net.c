@@ -69,14 +69,18 @@
 #define VNET_F_STATUS		16
 #define VNET_F_CTRL_VQ		17
 #define VNET_F_CTRL_RX		18
+#define VNET_F_GUEST_ANNOUNCE	21
 #define VNET_F_MQ		22
 
 #define VNET_S_LINK_UP		1
+#define VNET_S_ANNOUNCE		2	/* the driver should announce itself (gratuitous ARP) */
 
 /* Control queue (5.1.6.5). */
 #define VNET_CTRL_RX		0
 #define VNET_CTRL_MAC		1
 #define VNET_CTRL_MAC_TABLE_SET	0
+#define VNET_CTRL_ANNOUNCE	3
+#define VNET_CTRL_ANNOUNCE_ACK	0
 #define VNET_CTRL_MQ		4
 #define VNET_CTRL_MQ_PAIRS_SET	0
 #define VNET_OK			0
@@ -558,6 +562,26 @@ static uint8_t net_ctrl_mq(struct virtio_net *n, uint8_t cmd, struct vq_cursor *
 	return net_set_pairs(n, pairs) ? VNET_ERR : VNET_OK;
 }
 
+/* Config status: the link bit (and keep a pending announce request). */
+static void net_status_set_link(struct virtio_net *n, bool up)
+{
+	virtio_lock(&n->vd);
+	n->vd.config[CFG_STATUS] = (uint8_t)((n->vd.config[CFG_STATUS] & VNET_S_ANNOUNCE) |
+					     (up ? VNET_S_LINK_UP : 0));
+	virtio_unlock(&n->vd);
+}
+
+/* The driver announced itself: the request is done (5.1.6.5.4). */
+static uint8_t net_ctrl_announce(struct virtio_net *n, uint8_t cmd)
+{
+	if (cmd != VNET_CTRL_ANNOUNCE_ACK || !virtio_has_feature(&n->vd, VNET_F_GUEST_ANNOUNCE))
+		return VNET_ERR;
+	virtio_lock(&n->vd);
+	n->vd.config[CFG_STATUS] &= (uint8_t)~VNET_S_ANNOUNCE;
+	virtio_unlock(&n->vd);
+	return VNET_OK;
+}
+
 static uint8_t net_ctrl_cmd(struct virtio_net *n, uint8_t cls, uint8_t cmd, struct vq_cursor *rd)
 {
 	switch (cls) {
@@ -565,6 +589,8 @@ static uint8_t net_ctrl_cmd(struct virtio_net *n, uint8_t cls, uint8_t cmd, stru
 		return cmd <= 5 ? VNET_OK : VNET_ERR;
 	case VNET_CTRL_MAC:	/* filter tables: accepted, not applied */
 		return cmd == VNET_CTRL_MAC_TABLE_SET ? VNET_OK : VNET_ERR;
+	case VNET_CTRL_ANNOUNCE:
+		return net_ctrl_announce(n, cmd);
 	case VNET_CTRL_MQ:
 		return net_ctrl_mq(n, cmd, rd);
 	default:
@@ -674,6 +700,9 @@ static void net_reset(struct virtio_dev *vd)
 	__atomic_store_n(&n->cur_pairs, 1, __ATOMIC_RELAXED);
 	n->ctrl_q = UINT32_MAX;
 	n->mrg = n->mq = false;
+	virtio_lock(vd);		/* an announce request ends with the driver */
+	vd->config[CFG_STATUS] &= (uint8_t)~VNET_S_ANNOUNCE;
+	virtio_unlock(vd);
 }
 
 static void net_destroy(struct virtio_dev *vd)
@@ -749,9 +778,7 @@ static void net_set_link_up(struct virtio_net *n, bool up)
 {
 	if (__atomic_exchange_n(&n->link_up, up, __ATOMIC_RELAXED) == up)
 		return;
-	virtio_lock(&n->vd);
-	n->vd.config[CFG_STATUS] = up ? VNET_S_LINK_UP : 0;
-	virtio_unlock(&n->vd);
+	net_status_set_link(n, up);
 	virtio_config_changed(&n->vd);
 }
 
@@ -809,9 +836,7 @@ static int net_set_state(struct device *dev, const struct dev_value *in)
 	} else {
 		net_apply_pairs(n, pairs);
 		__atomic_store_n(&n->link_up, link != 0, __ATOMIC_RELAXED);
-		virtio_lock(&n->vd);
-		n->vd.config[CFG_STATUS] = link ? VNET_S_LINK_UP : 0;
-		virtio_unlock(&n->vd);
+		net_status_set_link(n, link != 0);	/* virtio_state holds the announce bit */
 	}
 	virtio_restore_end(&n->vd);
 	return ret;
@@ -850,6 +875,23 @@ const struct dev_class virtio_net_class = {
 	.cmds = net_cmds,
 	.nr_cmds = sizeof(net_cmds) / sizeof(net_cmds[0]),
 };
+
+int virtio_net_set_mac(struct virtio_dev *vd, const uint8_t mac[6])
+{
+	struct virtio_net *n = vd->priv;
+
+	if (vd->dev.cls != &virtio_net_class)
+		return err_set(-EINVAL, "%s is not a network device", vd->dev.id);
+	virtio_lock(vd);
+	memcpy(vd->config + CFG_MAC, mac, 6);
+	memcpy(n->cfg.mac, mac, 6);
+	n->cfg.has_mac = true;
+	if (virtio_has_feature(vd, VNET_F_GUEST_ANNOUNCE))
+		vd->config[CFG_STATUS] |= VNET_S_ANNOUNCE;
+	virtio_unlock(vd);
+	virtio_config_changed(vd);	/* generation + 1, config interrupt */
+	return 0;
+}
 
 /* ---- creation ---- */
 
@@ -989,7 +1031,8 @@ int virtio_net_create(const struct virtio_net_config_in *cfg, const struct addr_
 	n->vd.dev.priv = n;
 	n->vd.priv = n;
 	features = (1ULL << VNET_F_MAC) | (1ULL << VNET_F_STATUS) | (1ULL << VNET_F_MRG_RXBUF) |
-		   (1ULL << VNET_F_CTRL_VQ) | (1ULL << VNET_F_CTRL_RX);
+		   (1ULL << VNET_F_CTRL_VQ) | (1ULL << VNET_F_CTRL_RX) |
+		   (1ULL << VNET_F_GUEST_ANNOUNCE);
 	ret = virtio_dev_init(&n->vd, &net_ops, as, 2 * pairs + 1, VNET_QUEUE_SIZE, features,
 			      VNET_CONFIG_LEN);
 	if (!ret)

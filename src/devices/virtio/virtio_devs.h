@@ -77,5 +77,14 @@ int virtio_net_parse(const char *arg, struct virtio_net_config_in *out) KITE_WUR
 int virtio_net_create(const struct virtio_net_config_in *cfg, const struct addr_space *as,
 		      struct virtio_dev **out) KITE_WUR;
 extern const struct dev_class virtio_net_class;
+/*
+ * Give a (restored) virtio-net device a new MAC: config space, generation
+ * + 1, a config interrupt, and VIRTIO_NET_S_ANNOUNCE when the driver
+ * negotiated VIRTIO_NET_F_GUEST_ANNOUNCE (it then sends gratuitous ARPs and
+ * acknowledges on the control queue).  A driver reads the MAC at probe: a
+ * running Linux guest keeps its old address until told (ip link set
+ * address).  Any thread; -EINVAL if @vd is not a virtio-net device.
+ */
+int virtio_net_set_mac(struct virtio_dev *vd, const uint8_t mac[6]) KITE_WUR;
 
 #endif

@@ -114,6 +114,124 @@ static int find_s5(uint64_t dsdt)
 	return -1;
 }
 
+/* ---- a little AML: find a device by its _HID/_CID string, read its names ---- */
+
+/* PkgLength at @p: the package's end, or NULL if it runs past @end. */
+static const uint8_t *aml_pkg_end(const uint8_t *p, const uint8_t *end)
+{
+	unsigned int n = p[0] >> 6, i;
+	uint32_t len = n ? p[0] & 0x0f : p[0] & 0x3f;
+
+	if (p + 1 + n > end)
+		return NULL;
+	for (i = 0; i < n; i++)
+		len |= (uint32_t)p[1 + i] << (4 + 8 * i);
+	return len <= (uint32_t)(end - p) ? p + len : NULL;
+}
+
+/* An integer constant at *p (advanced past it). */
+static bool aml_int(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	unsigned int n, i;
+
+	if (*p >= end)
+		return false;
+	switch (**p) {
+	case 0x00: case 0x01: *v = **p; (*p)++; return true;
+	case 0xff: *v = ~0ull; (*p)++; return true;
+	case 0x0a: n = 1; break;
+	case 0x0b: n = 2; break;
+	case 0x0c: n = 4; break;
+	case 0x0e: n = 8; break;
+	default: return false;
+	}
+	if (*p + 1 + n > end)
+		return false;
+	for (*v = 0, i = 0; i < n; i++)
+		*v |= (uint64_t)(*p)[1 + i] << (8 * i);
+	*p += 1 + n;
+	return true;
+}
+
+/* In [p, end): Name(@name, ...) with @op (0x0d String, 0x11 Buffer, 0x12
+ * Package) as its object; returns the byte after @op, or NULL. */
+static const uint8_t *aml_find_name(const uint8_t *p, const uint8_t *end, const char *name,
+				    uint8_t op)
+{
+	for (; p + 6 <= end; p++)
+		if (p[0] == 0x08 && !memcmp(p + 1, name, 4) && p[5] == op)
+			return p + 6;
+	return NULL;
+}
+
+/* The body of the first Device() whose _HID or _CID is the string @id. */
+static bool aml_find_device(uint64_t dsdt, const char *id, const uint8_t **body,
+			    const uint8_t **body_end)
+{
+	const struct sdt_header *h = pa(dsdt);
+	const uint8_t *p = pa(dsdt), *end = p + h->length, *dend, *s;
+	size_t n = strlen(id) + 1;
+
+	for (p += sizeof(*h); p + 3 < end; p++) {
+		if (p[0] != 0x5b || p[1] != 0x82 || !(dend = aml_pkg_end(p + 2, end)))
+			continue;
+		for (s = p + 3; s + n <= dend; s++) {
+			if (memcmp(s, id, n) || s - p < 7 || s[-1] != 0x0d ||
+			    (memcmp(s - 5, "_HID", 4) && memcmp(s - 5, "_CID", 4)))
+				continue;
+			*body = p + 3 + ((p[2] >> 6) & 3);
+			*body_end = dend;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* \_SB.VGEN: ADDR is Package(2) { low 32 bits, high 32 bits }. */
+static void find_vmgenid(uint64_t dsdt)
+{
+	const uint8_t *b, *e, *q, *pend;
+	uint64_t lo, hi;
+
+	if (!aml_find_device(dsdt, "VM_Gen_Counter", &b, &e) ||
+	    !(q = aml_find_name(b, e, "ADDR", 0x12)) || !(pend = aml_pkg_end(q, e)))
+		return;
+	q += 1 + (q[0] >> 6);
+	if (q < pend && *q++ == 2 && aml_int(&q, pend, &lo) && aml_int(&q, pend, &hi)) {
+		info.vmgenid = true;
+		info.vmgenid_addr = (lo & 0xffffffffull) | hi << 32;
+	}
+}
+
+/* The GED's _CRS: the first (extended) interrupt descriptor. */
+static void find_ged(uint64_t dsdt)
+{
+	const uint8_t *b, *e, *q, *bend;
+	uint64_t size;
+
+	if (!aml_find_device(dsdt, "ACPI0013", &b, &e) ||
+	    !(q = aml_find_name(b, e, "_CRS", 0x11)) || !(bend = aml_pkg_end(q, e)))
+		return;
+	q += 1 + (q[0] >> 6);
+	if (!aml_int(&q, bend, &size))
+		return;
+	while (q + 3 <= bend) {
+		uint32_t len = q[0] & 0x80 ? 3u + (q[1] | (uint32_t)q[2] << 8) : 1u + (q[0] & 7);
+
+		if (q + len > bend || q[0] == 0x79)	/* end tag */
+			return;
+		if (q[0] == 0x89 && len >= 9 && q[4] >= 1) {
+			info.ged = true;
+			info.ged_edge = q[3] & 2;
+			info.ged_active_low = q[3] & 4;
+			info.ged_gsi = (uint32_t)q[5] | (uint32_t)q[6] << 8 | (uint32_t)q[7] << 16 |
+				       (uint32_t)q[8] << 24;
+			return;
+		}
+		q += len;
+	}
+}
+
 static void parse_madt(const struct sdt_header *h)
 {
 	const uint8_t *p = (const uint8_t *)h + 44, *end = (const uint8_t *)h + h->length;
@@ -244,6 +362,11 @@ const struct acpi_info *acpi_get(void)
 	if (info.fadt && info.dsdt) {
 		add_table(info.dsdt);
 		info.s5_slp_typ = find_s5(info.dsdt);
+		if (info.tables[info.ntables - 1].checksum_ok &&
+		    !memcmp(info.tables[info.ntables - 1].sig, "DSDT", 4)) {
+			find_vmgenid(info.dsdt);
+			find_ged(info.dsdt);
+		}
 	}
 	error = NULL;
 	return &info;

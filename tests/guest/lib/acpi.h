@@ -58,6 +58,14 @@ struct acpi_info {
 	uint32_t pm1a_cnt;
 	uint64_t dsdt;
 	int s5_slp_typ;			/* from \_S5 in the DSDT; -1 not found */
+
+	/* DSDT: a VM generation ID device (_CID "VM_Gen_Counter") and a
+	 * Generic Event Device (_HID "ACPI0013") with its first interrupt */
+	bool vmgenid;
+	uint64_t vmgenid_addr;		/* from its ADDR package */
+	bool ged;
+	uint32_t ged_gsi;
+	bool ged_edge, ged_active_low;
 };
 
 /* Parse once; NULL when there is no valid RSDP. */

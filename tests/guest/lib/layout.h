@@ -26,6 +26,7 @@
 
 /* Interrupt vectors. */
 #define VEC_IRQ_BASE		0x20	/* device interrupts: 0x20..0x7f */
+#define VEC_GED			0x23	/* the ACPI Generic Event Device (test=identity) */
 #define VEC_SERIAL		0x24
 #define VEC_SPURIOUS		0xff
 

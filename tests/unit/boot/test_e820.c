@@ -30,15 +30,16 @@ static int entry_is(const struct x86_e820 *e, uint64_t addr, uint64_t size,
 	return e->addr == addr && e->size == size && e->type == type;
 }
 
-static void e820_64mib_has_low_ram_reserved_ebda_and_ram_above_1mib(void)
+static void e820_64mib_has_low_ram_reserved_vmgenid_ebda_and_ram_above_1mib(void)
 {
 	struct x86_ram_layout ram = x86_ram_layout(64 * MIB);
 	int n = x86_e820_build(&ram, map, 16);
 
 	CHECK_EQ(n, 3);
-	CHECK(entry_is(&map[0], 0, X86_EBDA_START, X86_E820_RAM));
-	CHECK(entry_is(&map[1], X86_EBDA_START, 0x100000 - X86_EBDA_START,
-		       X86_E820_RESERVED));
+	CHECK(entry_is(&map[0], 0, 0x9f000, X86_E820_RAM));
+	CHECK(entry_is(&map[1], 0x9f000, 0x100000 - 0x9f000, X86_E820_RESERVED));
+	/* the generation ID's page and the EBDA are reserved, not RAM */
+	CHECK(X86_VMGENID_ADDR >= map[1].addr && X86_VMGENID_ADDR + 16 <= X86_EBDA_START);
 	CHECK(entry_is(&map[2], 0x100000, 63 * MIB, X86_E820_RAM));
 	CHECK(no_ram_in_mmio_hole(map, n));
 }
@@ -108,7 +109,7 @@ static void e820_layout_overlapping_the_hole_is_refused(void)
 
 int main(void)
 {
-	RUN(e820_64mib_has_low_ram_reserved_ebda_and_ram_above_1mib);
+	RUN(e820_64mib_has_low_ram_reserved_vmgenid_ebda_and_ram_above_1mib);
 	RUN(e820_exactly_3gib_ends_low_ram_at_the_hole_with_nothing_above);
 	RUN(e820_3gib_plus_one_byte_puts_one_byte_above_4gib);
 	RUN(e820_8gib_puts_5gib_above_4gib);

@@ -120,7 +120,7 @@ static void dirty_sync_reports_vcpu_and_device_writes_exactly(void)
 	cfg.kernel_path = path;
 	CHECK_EQ(vm_create(&vm, &cfg, &status), 0);
 	unlink(path);
-	CHECK_EQ(vm_dirty_log_start(&vm), 0);
+	CHECK_EQ(vm_dirty_log_start(&vm, false), 0);
 	CHECK_EQ(as_copy_to(&vm.as, 0x700000, &v, sizeof(v)), 0);	/* a device write */
 	CHECK_EQ(vm_run(&vm, NULL), (0x2a << 1) | 1);
 	CHECK_EQ(vm_dirty_sync(&vm, collect, &p), 0);

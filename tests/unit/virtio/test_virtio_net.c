@@ -42,6 +42,7 @@
 #define F_MRG		(1ULL << 15)
 #define F_STATUS	(1ULL << 16)
 #define F_CTRL_VQ	(1ULL << 17)
+#define F_ANNOUNCE	(1ULL << 21)
 #define F_MQ		(1ULL << 22)
 
 static bool tap_ok;
@@ -739,6 +740,82 @@ static void test_create_refuses_queues_for_user(void)
 	CHECK_STR_CONTAINS(err_msg(), "queue pairs");
 }
 
+/* ---- a restored copy's new MAC ---- */
+
+/* VIRTIO_NET_CTRL_ANNOUNCE_ACK on control queue 2; the device's ack byte. */
+static int ctrl_announce_ack(struct rig *r, uint16_t *used)
+{
+	uint64_t cmd = buf_alloc(r, 2), ack = buf_alloc(r, 1);
+	uint16_t head;
+
+	r->ram[cmd] = 3;				/* VIRTIO_NET_CTRL_ANNOUNCE */
+	r->ram[cmd + 1] = 0;				/* ..._ACK */
+	r->ram[ack] = 0xee;
+	head = add_desc(r, 2, cmd, 2, 1 /* NEXT */);
+	add_desc(r, 2, ack, 1, 2 /* WRITE */);
+	make_avail(r, 2, head);
+	kick(r, 2);
+	if (wait_used(r, 2, ++*used))
+		return -1;
+	return r->ram[ack];
+}
+
+static void test_new_mac_changes_config_generation_and_asks_to_announce(void)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xc0, 0xff, 0xee };
+	struct dev_value v = { 0 };
+	struct virtio_dev *vd;
+	uint16_t used = 0;
+	uint32_t gen;
+	struct rig r;
+	uint8_t c[8];
+
+	CHECK_EQ(slirp_case_init(&r, &vd, 0), 0);
+	CHECK(vd->host_features & F_ANNOUNCE);
+	CHECK(rig_driver_init(&r, F_MAC | F_STATUS | F_CTRL_VQ | F_ANNOUNCE, 3) &
+	      VIRTIO_STATUS_DRIVER_OK);
+	gen = rd32(&r, VMMIO_CONFIG_GEN);
+	wr32(&r, VMMIO_INT_ACK, rd32(&r, VMMIO_INT_STATUS));
+	CHECK_EQ(virtio_net_set_mac(vd, mac), 0);
+	virtio_config_read(vd, 0, c, 8);
+	CHECK(!memcmp(c, mac, 6));
+	CHECK_EQ(c[6], 1 | 2);				/* LINK_UP | ANNOUNCE */
+	CHECK(rd32(&r, VMMIO_CONFIG_GEN) != gen);
+	CHECK(rd32(&r, VMMIO_INT_STATUS) & VIRTIO_ISR_CONFIG);
+	CHECK_EQ(dev_attr_get(&vd->dev, "mac", &v), 0);
+	CHECK(!strcmp(v.str, "52:54:00:c0:ff:ee"));
+	/* The link status changes, the request stays until the driver acks. */
+	CHECK_EQ(dev_cmd_run(&vd->dev, "link", "down"), 0);
+	CHECK_EQ(dev_cmd_run(&vd->dev, "link", "up"), 0);
+	virtio_config_read(vd, 6, c, 1);
+	CHECK_EQ(c[0], 1 | 2);
+	CHECK_EQ(ctrl_announce_ack(&r, &used), 0);	/* VIRTIO_NET_OK */
+	virtio_config_read(vd, 6, c, 1);
+	CHECK_EQ(c[0], 1);
+	rig_destroy(&r);
+}
+
+static void test_new_mac_without_guest_announce_sets_no_announce_bit(void)
+{
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x42 };
+	struct virtio_dev *vd, *rng;
+	uint16_t used = 0;
+	struct rig r;
+	uint8_t c[8];
+
+	CHECK_EQ(slirp_case_init(&r, &vd, 0), 0);
+	CHECK(rig_driver_init(&r, F_MAC | F_STATUS | F_CTRL_VQ, 3) & VIRTIO_STATUS_DRIVER_OK);
+	CHECK_EQ(virtio_net_set_mac(vd, mac), 0);
+	virtio_config_read(vd, 0, c, 8);
+	CHECK(!memcmp(c, mac, 6));
+	CHECK_EQ(c[6], 1);
+	CHECK_EQ(ctrl_announce_ack(&r, &used), 1);	/* VIRTIO_NET_ERR: not negotiated */
+	CHECK_EQ(virtio_rng_create("rng0", NULL, &rng), 0);
+	CHECK_EQ(virtio_net_set_mac(rng, mac), -EINVAL);
+	virtio_dev_destroy(rng);
+	rig_destroy(&r);
+}
+
 /* Root with /dev/net/tun: a private network namespace for the tap tests. */
 static void net_sandbox(void)
 {
@@ -784,5 +861,7 @@ int main(void)
 	RUN(test_link_down_sets_status_drops_tx_and_interrupts);
 	RUN(test_slirp_answers_arp_for_the_gateway);
 	RUN(test_slirp_hostfwd_connect_arrives_as_a_syn);
+	RUN(test_new_mac_changes_config_generation_and_asks_to_announce);
+	RUN(test_new_mac_without_guest_announce_sets_no_announce_bit);
 	return harness_done();
 }

@@ -29,7 +29,8 @@ static void e820_add(struct e820_builder *b, uint64_t addr, uint64_t size,
  * @out: array of at least @max entries
  * @max: capacity of @out
  *
- * Emits RAM [0, EBDA), reserved [EBDA, 1 MiB) (MP table, ACPI tables, BIOS
+ * Emits RAM [0, X86_LOW_RESERVED_START), reserved [X86_LOW_RESERVED_START,
+ * 1 MiB) (VM generation ID page, MP table in the EBDA, ACPI tables, BIOS
  * area), RAM [1 MiB, low_end) and RAM [4 GiB, 4 GiB + high_size); empty
  * ranges are left out, so a guest smaller than 1 MiB gets no high entry.
  * The MMIO hole is never described as RAM.
@@ -42,7 +43,8 @@ int x86_e820_build(const struct x86_ram_layout *ram, struct x86_e820 *out,
 		   unsigned int max)
 {
 	struct e820_builder b = { .out = out, .max = max };
-	uint64_t low_ram = ram->low_end < X86_EBDA_START ? ram->low_end : X86_EBDA_START;
+	uint64_t low_ram = ram->low_end < X86_LOW_RESERVED_START ? ram->low_end :
+			   X86_LOW_RESERVED_START;
 	uint64_t high_end;
 
 	if (ram->low_end > X86_MMIO_HOLE_START ||
@@ -52,7 +54,7 @@ int x86_e820_build(const struct x86_ram_layout *ram, struct x86_e820 *out,
 			       (unsigned long long)ram->low_end,
 			       (unsigned long long)ram->high_size);
 	e820_add(&b, 0, low_ram, X86_E820_RAM);
-	e820_add(&b, X86_EBDA_START, X86_HIMEM_START - X86_EBDA_START,
+	e820_add(&b, X86_LOW_RESERVED_START, X86_HIMEM_START - X86_LOW_RESERVED_START,
 		 X86_E820_RESERVED);
 	if (ram->low_end > X86_HIMEM_START)
 		e820_add(&b, X86_HIMEM_START, ram->low_end - X86_HIMEM_START,

@@ -21,6 +21,16 @@
  *   -> GSI 16 + s % 8, level, active low by default) plus \_SB.PRES, a
  *   PNP0C02 motherboard resource reserving the ECAM range (Linux uses ECAM
  *   only when it is reserved).  No I/O window: kite has no I/O BARs.
+ * - With a VM generation ID (cfg->vmgenid_addr): \_SB.VGEN, the device
+ *   Linux's vmgenid driver (and Windows) binds by _CID "VM_Gen_Counter",
+ *   whose ADDR is Package(2) { low 32 bits, high 32 bits } of the 16-byte
+ *   ID's guest-physical address (Microsoft's "Virtual Machine Generation ID"
+ *   paper; QEMU and Firecracker do the same), and \_SB.GED0, a
+ *   hardware-reduced Generic Event Device (ACPI0013): its _CRS is one
+ *   interrupt, GSI cfg->ged_gsi, edge, active high, exclusive, and its
+ *   _EVT(GSI) does Notify(\_SB.VGEN, 0x80) when the GSI is that one.  The
+ *   VMM changes the ID and pulses the GSI; the guest's GED driver runs
+ *   _EVT and the vmgenid driver reads the new ID (and reseeds its RNG).
  * - MADT revision 5 with FADT 6.3: local APIC flags have "online capable";
  *   every vCPU is simply enabled.  One Interrupt Source Override, ISA IRQ 0
  *   -> GSI 2.  No IRQ 9 (SCI) override: a hardware-reduced machine has no
@@ -55,13 +65,20 @@
 #define AML_BYTE_PREFIX		0x0a
 #define AML_WORD_PREFIX		0x0b
 #define AML_DWORD_PREFIX	0x0c
+#define AML_STRING_PREFIX	0x0d
 #define AML_QWORD_PREFIX	0x0e
 #define AML_SCOPE_OP		0x10
 #define AML_BUFFER_OP		0x11
 #define AML_PACKAGE_OP		0x12
+#define AML_METHOD_OP		0x14
+#define AML_DUAL_NAME_PREFIX	0x2e
 #define AML_EXT_OP_PREFIX	0x5b
-#define AML_DEVICE_OP		0x82	/* after AML_EXT_OP_PREFIX */
 #define AML_ROOT_CHAR		0x5c	/* '\\' */
+#define AML_ARG0_OP		0x68
+#define AML_DEVICE_OP		0x82	/* after AML_EXT_OP_PREFIX */
+#define AML_NOTIFY_OP		0x86
+#define AML_LEQUAL_OP		0x93
+#define AML_IF_OP		0xa0
 
 /* Name(_S5_, Package() { SLP_TYPa, SLP_TYPb }) */
 static const uint8_t dsdt_aml[] = {
@@ -73,7 +90,7 @@ static const uint8_t dsdt_aml[] = {
 	AML_BYTE_PREFIX, X86_PM_SLP_TYP_S5,
 };
 
-/* ---- a small AML writer for the PCI host bridge ---- */
+/* ---- a small AML writer: the PCI host bridge, the VM generation ID ---- */
 
 #define AML_MAX		1024
 #define ACPI_PCI_SLOTS	32
@@ -278,11 +295,10 @@ static void pres_device(struct aml *scope)
 	aml_device(scope, "PRES", &body);
 }
 
-/* Scope(\_SB) { Device(PCI0) {...} Device(PRES) {...} } */
-static void aml_pci_host(struct aml *out)
+/* Device(PCI0) {...} Device(PRES) {...}, into \_SB's scope. */
+static void pci_host_devices(struct aml *scope)
 {
-	static const uint8_t scope_op[] = { AML_SCOPE_OP };
-	struct aml pci0 = { .len = 0 }, scope = { .len = 0 };
+	struct aml pci0 = { .len = 0 };
 
 	aml_name_eisaid(&pci0, "_HID", "PNP0A08");
 	aml_name_eisaid(&pci0, "_CID", "PNP0A03");
@@ -291,9 +307,90 @@ static void aml_pci_host(struct aml *out)
 	aml_name_int(&pci0, "_BBN", 0);
 	pci0_crs(&pci0);
 	pci0_prt(&pci0);
-	aml_device(&scope, "PCI0", &pci0);
-	pres_device(&scope);
-	aml_block(out, scope_op, sizeof(scope_op), "\\_SB_", &scope);
+	aml_device(scope, "PCI0", &pci0);
+	pres_device(scope);
+}
+
+/* ---- the VM generation ID and the event device that announces it ---- */
+
+#define ACPI_VMGENID_HID	"KITE0001"	/* an ACPI ID: vendor + 4 hex digits */
+#define ACPI_VMGENID_CID	"VM_Gen_Counter"
+#define ACPI_VMGENID_NOTIFY	0x80	/* device-specific: the ID changed */
+
+static void aml_name_string(struct aml *a, const char *name, const char *str)
+{
+	aml_name(a, name);
+	aml_u8(a, AML_STRING_PREFIX);
+	aml_put(a, str, strlen(str) + 1);	/* with the NUL */
+}
+
+/* \_SB.VGEN: where the guest finds the 16-byte ID. */
+static void vgen_device(struct aml *scope, uint64_t addr)
+{
+	struct aml body = { .len = 0 }, pkg = { .len = 0 };
+
+	aml_name_string(&body, "_HID", ACPI_VMGENID_HID);
+	aml_name_string(&body, "_CID", ACPI_VMGENID_CID);
+	aml_name_string(&body, "_DDN", ACPI_VMGENID_CID);
+	aml_u8(&pkg, 2);				/* NumElements */
+	aml_int(&pkg, addr & 0xffffffffu);
+	aml_int(&pkg, addr >> 32);
+	aml_name(&body, "ADDR");
+	aml_u8(&body, AML_PACKAGE_OP);
+	aml_pkglen(&body, pkg.len);
+	aml_put(&body, pkg.b, pkg.len);
+	body.overflow |= pkg.overflow;
+	aml_device(scope, "VGEN", &body);
+}
+
+/* Method(_EVT, 1) { If (LEqual(Arg0, @gsi)) { Notify(\_SB.VGEN, 0x80) } } */
+static void ged_evt(struct aml *ged, uint32_t gsi)
+{
+	static const uint8_t method_op[] = { AML_METHOD_OP }, if_op[] = { AML_IF_OP };
+	static const uint8_t notify[] = {
+		AML_NOTIFY_OP, AML_ROOT_CHAR, AML_DUAL_NAME_PREFIX, '_', 'S', 'B', '_',
+		'V', 'G', 'E', 'N', AML_BYTE_PREFIX, ACPI_VMGENID_NOTIFY,
+	};
+	struct aml cond = { .len = 0 }, method = { .len = 0 };
+
+	aml_u8(&cond, AML_LEQUAL_OP);		/* the predicate, then the body */
+	aml_u8(&cond, AML_ARG0_OP);
+	aml_int(&cond, gsi);
+	aml_put(&cond, notify, sizeof(notify));
+	aml_u8(&method, 1);			/* MethodFlags: one argument, not serialized */
+	aml_block(&method, if_op, sizeof(if_op), "", &cond);
+	aml_block(ged, method_op, sizeof(method_op), "_EVT", &method);
+}
+
+/* \_SB.GED0: a hardware-reduced Generic Event Device on GSI @gsi. */
+static void ged_device(struct aml *scope, uint32_t gsi)
+{
+	uint8_t r[9] = { ACPI_RES_EXT_IRQ, 6, 0, ACPI_RES_IRQ_CONSUMER | ACPI_RES_IRQ_EDGE,
+			 1 /* one interrupt */ };
+	struct aml body = { .len = 0 };
+
+	le_put(r + 5, gsi, 4);			/* active high, exclusive, no wake */
+	aml_name_string(&body, "_HID", "ACPI0013");
+	aml_name_int(&body, "_UID", 0);
+	aml_name_crs(&body, r, sizeof(r));
+	ged_evt(&body, gsi);
+	aml_device(scope, "GED0", &body);
+}
+
+/* Scope(\_SB) { [PCI0, PRES] [VGEN, GED0] }; nothing when neither is asked for. */
+static void aml_sb_scope(struct aml *out, const struct x86_acpi_config *cfg)
+{
+	static const uint8_t scope_op[] = { AML_SCOPE_OP };
+	struct aml scope = { .len = 0 };
+
+	if (cfg->pci)
+		pci_host_devices(&scope);
+	if (cfg->vmgenid_addr) {
+		vgen_device(&scope, cfg->vmgenid_addr);
+		ged_device(&scope, cfg->ged_gsi);
+	}
+	if (scope.len)
+		aml_block(out, scope_op, sizeof(scope_op), "\\_SB_", &scope);
 }
 
 /* Room for the MADT of X86_MAX_CPUS vCPUs. */
@@ -369,14 +466,14 @@ static int acpi_store(struct acpi_ctx *ctx, void *table, uint64_t *gpa)
 	return acpi_copy(ctx, *gpa, table, h->length, what);
 }
 
-static int acpi_write_dsdt(struct acpi_ctx *ctx, bool pci, uint64_t *gpa)
+static int acpi_write_dsdt(struct acpi_ctx *ctx, const struct x86_acpi_config *cfg,
+			   uint64_t *gpa)
 {
 	uint8_t t[sizeof(struct acpi_header) + AML_MAX];
 	struct aml aml = { .len = 0 };
 
 	aml_put(&aml, dsdt_aml, sizeof(dsdt_aml));
-	if (pci)
-		aml_pci_host(&aml);
+	aml_sb_scope(&aml, cfg);
 	if (aml.overflow)
 		return err_set(-E2BIG, "ACPI: the DSDT needs more than %d bytes of AML", AML_MAX);
 	acpi_header_init((struct acpi_header *)t, "DSDT", sizeof(struct acpi_header) + aml.len,
@@ -534,9 +631,13 @@ int x86_acpi_write(const struct addr_space *as, const struct x86_acpi_config *cf
 	if (!cfg || cfg->ncpus == 0 || cfg->ncpus > X86_MAX_CPUS)
 		return err_set(-EINVAL, "ACPI: %u vCPUs, must be 1..%d",
 			       cfg ? cfg->ncpus : 0, X86_MAX_CPUS);
+	if (cfg->vmgenid_addr % 8 || cfg->ged_gsi > 255)
+		return err_set(-EINVAL, "ACPI: VM generation ID at 0x%llx (must be 8-byte "
+			       "aligned) with its event on GSI %u (0..255)",
+			       (unsigned long long)cfg->vmgenid_addr, cfg->ged_gsi);
 	ret = acpi_alloc(&ctx, sizeof(struct acpi_rsdp), &rsdp);
 	if (!ret)
-		ret = acpi_write_dsdt(&ctx, cfg->pci, &dsdt);
+		ret = acpi_write_dsdt(&ctx, cfg, &dsdt);
 	if (!ret)
 		ret = acpi_write_fadt(&ctx, dsdt, &tables[0]);
 	if (!ret)

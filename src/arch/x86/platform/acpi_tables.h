@@ -192,12 +192,15 @@ struct acpi_mcfg_alloc {
 } ACPI_PACKED;
 static_assert(sizeof(struct acpi_mcfg_alloc) == 16, "MCFG allocation");
 
-/* ACPI resource descriptors (6.4) used in the PCI host bridge's _CRS. */
+/* ACPI resource descriptors (6.4) in the _CRS of PCI0, PRES and GED0. */
 #define ACPI_RES_IO		0x47	/* small: I/O port, 8 bytes */
 #define ACPI_RES_END_TAG	0x79	/* small: end, 2 bytes */
 #define ACPI_RES_MEM32_FIXED	0x86	/* large: 32-bit fixed memory, 12 bytes */
 #define ACPI_RES_DWORD_ADDR	0x87	/* large: DWord address space, 26 bytes */
 #define ACPI_RES_WORD_ADDR	0x88	/* large: Word address space, 16 bytes */
+#define ACPI_RES_EXT_IRQ	0x89	/* large: extended interrupt, 5 + 4 per GSI */
+#define ACPI_RES_IRQ_CONSUMER	0x01	/* its flags: bit 0 consumer, */
+#define ACPI_RES_IRQ_EDGE	0x02	/* bit 1 edge, bit 2 active low, bit 3 shared */
 #define ACPI_RES_TYPE_MEMORY	0
 #define ACPI_RES_TYPE_BUS	2
 #define ACPI_RES_MIN_MAX_FIXED	0x0c	/* general flags: producer, fixed window */

@@ -41,12 +41,22 @@ struct x86_acpi_config {
 	/* A PCI host bridge: MCFG (X86_PCI_ECAM_START, bus 0) and \_SB.PCI0
 	 * (config ports, the 32-bit MMIO window, _PRT) in the DSDT. */
 	bool pci;
-	/* later: virtio-mmio devices in the DSDT */
+	/*
+	 * A VM generation ID: \_SB.VGEN (_CID "VM_Gen_Counter", Linux's
+	 * vmgenid driver) whose ADDR package holds @vmgenid_addr, the
+	 * guest-physical address of the 16-byte ID (8-byte aligned), and
+	 * \_SB.GED0, a Generic Event Device on GSI @ged_gsi (edge, active
+	 * high) whose _EVT notifies VGEN: pulse the GSI after changing the ID.
+	 * 0: neither.
+	 */
+	uint64_t vmgenid_addr;
+	uint32_t ged_gsi;
 };
 
 /*
  * Write RSDP (at X86_ACPI_START), XSDT, FADT (hardware-reduced, sleep
- * control/status registers at X86_PM_SLEEP_*_PORT), DSDT (with \_S5), MADT
+ * control/status registers at X86_PM_SLEEP_*_PORT), DSDT (with \_S5, and
+ * \_SB.PCI0, \_SB.VGEN and \_SB.GED0 as @cfg asks), MADT
  * (one enabled local APIC per vCPU, the IOAPIC, IRQ0->GSI2 override) into
  * [X86_ACPI_START, X86_ACPI_END).  All checksums filled.  Sets *rsdp_gpa.
  */

@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: MIT
+/*
+ * source.c - the sending side of a live migration (migrate.h).
+ */
+#include "migration/migrate.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86/layout.h"
+#include "core/log.h"
+#include "core/vm.h"
+#include "migration/stream.h"
+#include "migration/transport.h"
+#include "snapshot/format.h"
+#include "snapshot/memfile.h"
+#include "snapshot/vm_snapshot.h"
+
+#define CONNECT_TIMEOUT_MS	10000
+#define SEND_TIMEOUT_MS		30000	/* a destination that stops reading */
+#define READY_TIMEOUT_MS	30000	/* validating and building the VM */
+#define RUNNING_TIMEOUT_MS	10000
+#define CHUNK_PAGES		512	/* first pass: dirty bits cleared per chunk */
+#define THROTTLE_PERIOD_MS	10
+#define THROTTLE_FIRST		20
+#define THROTTLE_STEP		10
+#define THROTTLE_MAX		95
+/* State sections plus the time to build the VM on the other side. */
+#define FIXED_DOWNTIME_MS	5
+
+struct vm_migration {
+	struct vm *vm;
+	struct mig_params p;
+	pthread_t thread, throttler;
+	bool thread_started, throttler_started;
+	int fd;
+	pthread_mutex_t lock;		/* guards st and the flags below */
+	struct mig_status st;
+	bool cancel;			/* also atomically read by the thread */
+	bool reported;			/* the API showed the final state */
+	bool stop_throttler;
+	uint64_t t_start;
+	/* the thread's own */
+	struct mig_writer w;
+	uint64_t *pending;		/* dirty bitmap by flat page index */
+	uint64_t nr_pages, low_pages;
+	bool logging_started;
+	bool paused_here;		/* the thread paused the VM */
+};
+
+const char *mig_state_name(enum mig_state s)
+{
+	switch (s) {
+	case MIG_NONE: return "None";
+	case MIG_ACTIVE: return "Active";
+	case MIG_STOPPING: return "Stopping";
+	case MIG_COMPLETED: return "Completed";
+	case MIG_FAILED: return "Failed";
+	default: return "Cancelled";
+	}
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool cancelled(struct vm_migration *m)
+{
+	return __atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE);
+}
+
+/* Publish the writer's counters and @fn's changes under the lock. */
+static void publish(struct vm_migration *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->st.bytes_sent = m->w.bytes_sent;
+	m->st.pages_sent = m->w.pages_raw + m->w.pages_zstd + m->w.pages_zero;
+	m->st.pages_skipped = m->w.pages_skipped;
+	m->st.elapsed_ms = now_ms() - m->t_start;
+	if (m->st.elapsed_ms)
+		m->st.bandwidth_bps = m->w.bytes_sent * 1000 / m->st.elapsed_ms;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- pages ---- */
+
+static uint64_t flat_to_pfn(const struct vm_migration *m, uint64_t i)
+{
+	return i < m->low_pages ? i : (X86_MMIO_HOLE_END >> 12) + (i - m->low_pages);
+}
+
+static const uint8_t *page_host(const struct vm_migration *m, uint64_t i)
+{
+	return m->vm->ram + (i << 12);	/* the flat image: low RAM, then high */
+}
+
+/* First pass: every page, zero pages skipped; dirty bits cleared per chunk. */
+static int send_all(struct vm_migration *m)
+{
+	uint64_t i, j;
+	int ret = 0;
+
+	for (i = 0; !ret && i < m->nr_pages; i += CHUNK_PAGES) {
+		uint64_t n = m->nr_pages - i < CHUNK_PAGES ? m->nr_pages - i : CHUNK_PAGES;
+
+		/* Chunks never straddle the hole: low RAM ends on a 2 MiB boundary. */
+		if (i < m->low_pages && i + n > m->low_pages)
+			n = m->low_pages - i;
+		if (cancelled(m))
+			return err_set(-ECANCELED, "cancelled");
+		ret = vm_dirty_clear(m->vm, flat_to_pfn(m, i), n);
+		for (j = 0; !ret && j < n; j++)
+			ret = mig_put_page(&m->w, flat_to_pfn(m, i + j), page_host(m, i + j), true);
+		if (!ret && (i / CHUNK_PAGES) % 64 == 63)
+			publish(m);
+	}
+	if (!ret)
+		ret = mig_put_round(&m->w, 1, m->nr_pages);
+	return ret;
+}
+
+static int mark_pending(void *opaque, uint64_t pfn, uint64_t npages)
+{
+	struct vm_migration *m = opaque;
+	uint64_t i, flat;
+
+	for (i = 0; i < npages; i++, pfn++) {
+		if (pfn < m->low_pages)
+			flat = pfn;
+		else if (pfn >= (X86_MMIO_HOLE_END >> 12) &&
+			 pfn - (X86_MMIO_HOLE_END >> 12) < m->nr_pages - m->low_pages)
+			flat = m->low_pages + pfn - (X86_MMIO_HOLE_END >> 12);
+		else
+			continue;	/* not RAM (never logged) */
+		m->pending[flat / 64] |= 1ULL << (flat % 64);
+	}
+	return 0;
+}
+
+/* Take the dirty set into m->pending; returns how many pages it has. */
+static int collect_dirty(struct vm_migration *m, uint64_t *count)
+{
+	uint64_t w, n = 0;
+	int ret = vm_dirty_sync(m->vm, mark_pending, m);
+
+	for (w = 0; w < (m->nr_pages + 63) / 64; w++)
+		n += (uint64_t)__builtin_popcountll(m->pending[w]);
+	*count = n;
+	return ret;
+}
+
+static int send_pending(struct vm_migration *m, uint32_t round, uint64_t count)
+{
+	uint64_t w;
+	int ret = 0;
+
+	for (w = 0; !ret && w < (m->nr_pages + 63) / 64; w++) {
+		uint64_t bits = m->pending[w];
+
+		m->pending[w] = 0;
+		while (bits && !ret) {
+			uint64_t i = w * 64 + (uint64_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			ret = mig_put_page(&m->w, flat_to_pfn(m, i), page_host(m, i), false);
+		}
+		if (!ret && w % 256 == 255) {
+			if (cancelled(m))
+				ret = err_set(-ECANCELED, "cancelled");
+			publish(m);
+		}
+	}
+	if (!ret)
+		ret = mig_put_round(&m->w, round, count);
+	return ret;
+}
+
+/* ---- auto-converge ---- */
+
+static void *throttler_thread(void *arg)
+{
+	struct vm_migration *m = arg;
+	struct timespec period = { 0, THROTTLE_PERIOD_MS * 1000000L };
+	unsigned int i;
+
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		if (m->stop_throttler) {
+			pthread_mutex_unlock(&m->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&m->lock);
+		/* A kick makes each vCPU leave KVM_RUN and sleep its share (vcpu.c). */
+		for (i = 0; i < m->vm->nr_vcpus; i++)
+			vcpu_kick(&m->vm->vcpus[i]);
+		nanosleep(&period, NULL);
+	}
+}
+
+static void throttle_set(struct vm_migration *m, unsigned int pct)
+{
+	__atomic_store_n(&m->vm->throttle_pct, pct, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&m->lock);
+	m->st.throttle_pct = pct;
+	pthread_mutex_unlock(&m->lock);
+	if (pct && !m->throttler_started &&
+	    !pthread_create(&m->throttler, NULL, throttler_thread, m)) {
+		m->throttler_started = true;
+		pthread_setname_np(m->throttler, "kite-throttle");
+	}
+	log_info("migration: vCPUs throttled to %u%% sleep (auto-converge)", pct);
+}
+
+static void throttle_off(struct vm_migration *m)
+{
+	__atomic_store_n(&m->vm->throttle_pct, 0, __ATOMIC_RELEASE);
+	if (m->throttler_started) {
+		pthread_mutex_lock(&m->lock);
+		m->stop_throttler = true;
+		pthread_mutex_unlock(&m->lock);
+		pthread_join(m->throttler, NULL);
+		m->throttler_started = false;
+	}
+}
+
+/* ---- the rounds ---- */
+
+/* Pre-copy until the dirty remainder fits the downtime target. */
+static int precopy(struct vm_migration *m)
+{
+	uint64_t deadline = m->t_start + (uint64_t)m->p.timeout_s * 1000, prev = UINT64_MAX;
+	uint32_t round = 1;
+	int ret;
+
+	ret = send_all(m);
+	if (!ret)
+		ret = mig_flush(&m->w);
+	publish(m);
+	while (!ret) {
+		uint64_t t0 = now_ms(), count, bw, expect, dirtied_ms;
+
+		ret = collect_dirty(m, &count);
+		if (ret)
+			break;
+		pthread_mutex_lock(&m->lock);
+		bw = m->st.bandwidth_bps ? m->st.bandwidth_bps : 1;
+		expect = count * 4096 * 1000 / bw + FIXED_DOWNTIME_MS;
+		m->st.dirty_pages = count;
+		m->st.expected_downtime_ms = expect;
+		dirtied_ms = m->st.elapsed_ms ? m->st.elapsed_ms : 1;
+		pthread_mutex_unlock(&m->lock);
+		if (expect <= m->p.downtime_ms)
+			return 0;
+		if (now_ms() >= deadline)
+			return err_set(-ETIMEDOUT, "did not converge in %u s (%" PRIu64 " pages "
+				       "dirty, %" PRIu64 " ms expected downtime, target %u ms)%s",
+				       m->p.timeout_s, count, expect, m->p.downtime_ms,
+				       m->p.auto_converge ? "" : "; auto_converge is off");
+		/* Auto-converge: the dirty set does not shrink by a quarter. */
+		if (m->p.auto_converge && round >= 2 && count * 4 > prev * 3) {
+			unsigned int pct = m->vm->throttle_pct ? m->vm->throttle_pct + THROTTLE_STEP
+							      : THROTTLE_FIRST;
+
+			throttle_set(m, pct > THROTTLE_MAX ? THROTTLE_MAX : pct);
+		}
+		prev = count;
+		round++;
+		pthread_mutex_lock(&m->lock);
+		m->st.round = round;
+		pthread_mutex_unlock(&m->lock);
+		ret = send_pending(m, round, count);
+		if (!ret)
+			ret = mig_flush(&m->w);
+		publish(m);
+		pthread_mutex_lock(&m->lock);
+		dirtied_ms = now_ms() - t0;
+		m->st.dirty_rate_bps = count * 4096 * 1000 / (dirtied_ms ? dirtied_ms : 1);
+		pthread_mutex_unlock(&m->lock);
+	}
+	return ret;
+}
+
+/* The state sections, plus whether the guest was running. */
+static int send_state(struct vm_migration *m, bool running)
+{
+	struct snap_image img;
+	uint8_t *buf = NULL, flag = running;
+	size_t len = 0;
+	int ret = snap_image_init(&img, m->vm->cfg.version ? m->vm->cfg.version : "unknown");
+
+	if (ret)
+		return ret;
+	ret = vm_snapshot_add_state(m->vm, &img);
+	if (!ret)
+		ret = snap_image_add(&img, "migration", 1, &flag, 1);
+	if (!ret)
+		ret = snap_image_serialize(&img, &buf, &len);
+	snap_image_free(&img);
+	if (!ret)
+		ret = mig_put_state(&m->w, buf, len);
+	free(buf);
+	return ret;
+}
+
+/* Pause, send the rest, commit.  *committed once GO went out. */
+static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pause)
+{
+	char msg[MIG_MSG_MAX + 1];
+	bool running = vm_get_state(m->vm) == VM_STATE_RUNNING;
+	uint64_t count, t[4];
+	int status, ret;
+
+	pthread_mutex_lock(&m->lock);
+	m->st.state = MIG_STOPPING;
+	pthread_mutex_unlock(&m->lock);
+	*t_pause = now_ms();
+	if (running) {
+		ret = vm_pause(m->vm);
+		if (ret)
+			return ret;
+		m->paused_here = true;
+	}
+	t[0] = now_ms();
+	throttle_off(m);	/* nothing runs now */
+	ret = collect_dirty(m, &count);
+	if (!ret)
+		ret = send_pending(m, m->st.round + 1, count);
+	t[1] = now_ms();
+	if (!ret)
+		ret = send_state(m, running);
+	if (!ret)
+		ret = mig_put_end(&m->w);
+	t[2] = now_ms();
+	publish(m);
+	if (ret)
+		return ret;
+	ret = mig_recv_ack(m->fd, READY_TIMEOUT_MS, &status, msg, sizeof(msg));
+	t[3] = now_ms();
+	log_info("migration: stop-and-copy: pause %" PRIu64 " ms, %" PRIu64 " last pages %"
+		 PRIu64 " ms, state %" PRIu64 " ms, destination ready after %" PRIu64 " ms",
+		 t[0] - *t_pause, count, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
+	if (ret)
+		return err_prefix(ret, "waiting for the destination to accept the VM: ");
+	if (status)
+		return err_set(status, "the destination refused the VM: %s", msg);
+	ret = mig_send_ack(m->fd, 0, "go");
+	if (ret)
+		return err_prefix(ret, "telling the destination to run the VM: ");
+	*committed = true;
+	ret = mig_recv_ack(m->fd, RUNNING_TIMEOUT_MS, &status, msg, sizeof(msg));
+	if (!ret && status)
+		ret = err_set(status, "%s", msg);
+	return ret;
+}
+
+static void finish(struct vm_migration *m, int ret, bool committed, uint64_t t_pause)
+{
+	enum mig_state st = ret == -ECANCELED && cancelled(m) ? MIG_CANCELLED : MIG_FAILED;
+	char why[MIG_ERROR_MAX / 2];
+
+	snprintf(why, sizeof(why), "%s", ret ? err_msg() : "");
+	throttle_off(m);
+	if (ret && !committed) {
+		(void)mig_put_abort(&m->w, ret, why);
+		if (m->paused_here && vm_resume(m->vm))
+			log_warn("migration: resuming after the failure: %s", err_msg());
+	}
+	if (m->logging_started)
+		vm_dirty_log_stop(m->vm);
+	pthread_mutex_lock(&m->lock);
+	m->st.elapsed_ms = now_ms() - m->t_start;
+	if (!ret) {
+		m->st.state = MIG_COMPLETED;
+		m->st.downtime_ms = now_ms() - t_pause;
+	} else if (committed) {
+		m->st.state = MIG_FAILED;
+		m->st.source_paused = true;
+		snprintf(m->st.error, sizeof(m->st.error), "the destination got GO but did not "
+			 "confirm it runs the VM (%s): this VM stays paused; resume it (PATCH /vm) "
+			 "only if the destination is not running it", why);
+	} else {
+		m->st.state = st;
+		snprintf(m->st.error, sizeof(m->st.error), "%s", st == MIG_CANCELLED ? "cancelled" : why);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (!ret) {
+		log_info("migration to %s completed: %" PRIu64 " ms, downtime %" PRIu64 " ms",
+			 m->p.destination, m->st.elapsed_ms, m->st.downtime_ms);
+		runstate_request_stop(&m->vm->rs, VM_STOP_MIGRATED, KITE_EXIT_OK,
+				      "migrated to %s", m->p.destination);
+		vm_pause_wake_all(m->vm);
+	} else {
+		log_warn("migration to %s: %s", m->p.destination, m->st.error);
+	}
+}
+
+static void *migration_thread(void *arg)
+{
+	struct vm_migration *m = arg;
+	uint64_t t_pause = 0;
+	bool committed = false;
+	int ret;
+
+	ret = mig_writer_init(&m->w, m->fd, m->vm->cfg.mem_size, m->p.zstd);
+	if (!ret) {
+		/* A diff snapshot's base is gone once migration reads the log. */
+		if (!vm_memfile_drop_diff_base(m->vm)) {
+			ret = vm_dirty_log_start(m->vm, true);
+			m->logging_started = !ret;
+		}
+	}
+	if (!ret)
+		ret = precopy(m);
+	if (!ret)
+		ret = stop_and_copy(m, &committed, &t_pause);
+	finish(m, ret, committed, t_pause);
+	mig_writer_destroy(&m->w);
+	shutdown(m->fd, SHUT_RDWR);
+	return NULL;
+}
+
+/* ---- the API thread's side ---- */
+
+static int check_params(const struct mig_params *p)
+{
+	if (p->downtime_ms < 1 || p->downtime_ms > 60000)
+		return err_set(-EINVAL, "downtime_ms must be 1..60000");
+	if (p->timeout_s < 1 || p->timeout_s > 86400)
+		return err_set(-EINVAL, "timeout_s must be 1..86400");
+	return 0;
+}
+
+/* Join and free a finished migration (its status is kept in @keep). */
+static void migration_reap(struct vm *vm, struct mig_status *keep)
+{
+	struct vm_migration *m = vm->migration;
+
+	if (!m)
+		return;
+	if (m->thread_started)
+		pthread_join(m->thread, NULL);
+	if (keep)
+		*keep = m->st;
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m->pending);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+	vm->migration = NULL;
+}
+
+bool vm_migrate_active(struct vm *vm)
+{
+	struct vm_migration *m = vm->migration;
+	bool active;
+
+	if (!m)
+		return false;
+	pthread_mutex_lock(&m->lock);
+	active = m->st.state == MIG_ACTIVE || m->st.state == MIG_STOPPING;
+	pthread_mutex_unlock(&m->lock);
+	return active;
+}
+
+int vm_migrate_start(struct vm *vm, const struct mig_params *p)
+{
+	struct vm_migration *m;
+	struct mig_uri u;
+	int ret;
+
+	if (vm_migrate_active(vm))
+		return err_set(-EBUSY, "a migration is in progress (GET /migrate; DELETE "
+			       "/migrate cancels it)");
+	if (vm_get_state(vm) == VM_STATE_SHUTTING_DOWN)
+		return err_set(-ESHUTDOWN, "the VM is shutting down");
+	if (vm->migration && vm->migration->st.source_paused)
+		return err_set(-EBUSY, "the last migration may have left the VM running on its "
+			       "destination: resume this one first if it is not");
+	ret = check_params(p);
+	if (!ret)
+		ret = mig_uri_parse(p->destination, &u);
+	if (ret)
+		return ret;
+	migration_reap(vm, NULL);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return err_set(-ENOMEM, "out of memory");
+	m->vm = vm;
+	m->p = *p;
+	m->fd = -1;
+	pthread_mutex_init(&m->lock, NULL);
+	m->low_pages = vm->ram_layout.low_end >> 12;
+	m->nr_pages = vm->cfg.mem_size >> 12;
+	m->pending = calloc((m->nr_pages + 63) / 64, sizeof(uint64_t));
+	if (!m->pending)
+		ret = err_set(-ENOMEM, "out of memory for the dirty bitmap");
+	if (!ret)
+		ret = mig_connect(&u, CONNECT_TIMEOUT_MS, &m->fd);
+	if (!ret)
+		ret = mig_set_send_timeout(m->fd, SEND_TIMEOUT_MS);
+	if (ret) {
+		vm->migration = m;
+		migration_reap(vm, NULL);
+		return err_prefix(ret, "migration to %s: ", p->destination);
+	}
+	m->st.state = MIG_ACTIVE;
+	m->st.round = 1;
+	m->st.ram_bytes = vm->cfg.mem_size;
+	m->st.downtime_target_ms = p->downtime_ms;
+	snprintf(m->st.destination, sizeof(m->st.destination), "%s", p->destination);
+	m->t_start = now_ms();
+	vm->migration = m;
+	ret = pthread_create(&m->thread, NULL, migration_thread, m);
+	if (ret) {
+		m->st.state = MIG_FAILED;
+		return err_set(-ret, "cannot start the migration thread: %s", strerror(ret));
+	}
+	m->thread_started = true;
+	pthread_setname_np(m->thread, "kite-migrate");
+	log_info("migration to %s started", p->destination);
+	return 0;
+}
+
+void vm_migrate_status(struct vm *vm, struct mig_status *out)
+{
+	struct vm_migration *m = vm->migration;
+
+	memset(out, 0, sizeof(*out));
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	*out = m->st;
+	if (out->state == MIG_ACTIVE || out->state == MIG_STOPPING)
+		out->elapsed_ms = now_ms() - m->t_start;
+	else
+		m->reported = true;
+	pthread_mutex_unlock(&m->lock);
+}
+
+int vm_migrate_cancel(struct vm *vm)
+{
+	struct vm_migration *m = vm->migration;
+
+	if (!vm_migrate_active(vm))
+		return err_set(-ENOENT, "no migration is in progress");
+	pthread_mutex_lock(&m->lock);
+	if (m->st.state == MIG_STOPPING) {
+		pthread_mutex_unlock(&m->lock);
+		return err_set(-EBUSY, "the migration is in its final phase and cannot be "
+			       "cancelled now");
+	}
+	__atomic_store_n(&m->cancel, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&m->lock);
+	/* Unblock a send stuck on a slow destination. */
+	shutdown(m->fd, SHUT_RDWR);
+	return 0;
+}
+
+void vm_migrate_linger(struct vm *vm, unsigned int max_ms)
+{
+	struct timespec tick = { 0, 10 * 1000000L };
+	struct vm_migration *m = vm->migration;
+	unsigned int waited;
+	bool seen = false;
+
+	if (!m || m->st.state != MIG_COMPLETED)
+		return;
+	for (waited = 0; waited < max_ms && !seen; waited += 10) {
+		pthread_mutex_lock(&m->lock);
+		seen = m->reported;
+		pthread_mutex_unlock(&m->lock);
+		if (!seen)
+			nanosleep(&tick, NULL);
+	}
+}
+
+void vm_migrate_destroy(struct vm *vm)
+{
+	struct vm_migration *m = vm->migration;
+
+	if (!m)
+		return;
+	if (vm_migrate_active(vm)) {
+		__atomic_store_n(&m->cancel, true, __ATOMIC_RELEASE);
+		shutdown(m->fd, SHUT_RDWR);
+	}
+	migration_reap(vm, NULL);
+}
