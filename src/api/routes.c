@@ -16,7 +16,8 @@
  *                                            "snapshot_type":"Full"|"Diff"} -> 204 (paused VM)
  *   PUT   /snapshot/load                    {"snapshot_path", "mem_file_path" or
  *                                            "mem_backend":{"backend_type":"File",
- *                                            "backend_path"}, "resume_vm"} -> 204
+ *                                            "backend_path"}, "resume_vm",
+ *                                            "keep_identity"} -> 204
  *                                           (a kite started without a VM)
  *
  *   PUT   /migrate                          {"destination":"tcp:H:P"|"unix:P",
@@ -651,12 +652,12 @@ static void snapshot_create_put(struct api_ctx *ctx, const struct api_call *call
 		reply_fault(rep, 400, "unknown snapshot_type '%s' (use \"Full\" or \"Diff\")", type);
 		goto out;
 	}
+	if (migrating(ctx, rep))
+		goto out;
 	if (!ctx->ops->snapshot_create) {
 		reply_fault(rep, 400, "snapshots are not available here");
 		goto out;
 	}
-	if (migrating(ctx, rep))
-		goto out;
 	if (ctx->ops->get_state(ctx->vm) != VM_STATE_PAUSED) {
 		reply_fault(rep, 409, "the VM must be paused for a snapshot (PATCH /vm "
 			    "{\"state\":\"Paused\"})");
@@ -713,7 +714,7 @@ static void snapshot_load_put(struct api_ctx *ctx, const struct api_call *call,
 			      struct api_reply *rep)
 {
 	static const char *const fields[] = { "snapshot_path", "mem_file_path", "mem_backend",
-					      "resume_vm", NULL };
+					      "resume_vm", "keep_identity", NULL };
 	struct vm_boot_request *req = NULL;
 	struct json_object *body, *v;
 	const char *snap, *mem = NULL;
@@ -736,9 +737,11 @@ static void snapshot_load_put(struct api_ctx *ctx, const struct api_call *call,
 	if (json_object_object_get_ex(body, "mem_backend", &v) &&
 	    !(mem = mem_backend_path(body, rep)))
 		goto out;
-	if (json_object_object_get_ex(body, "resume_vm", &v) &&
-	    !json_object_is_type(v, json_type_boolean)) {
-		reply_fault(rep, 400, "'resume_vm' must be true or false");
+	if ((json_object_object_get_ex(body, "resume_vm", &v) &&
+	     !json_object_is_type(v, json_type_boolean)) ||
+	    (json_object_object_get_ex(body, "keep_identity", &v) &&
+	     !json_object_is_type(v, json_type_boolean))) {
+		reply_fault(rep, 400, "'resume_vm' and 'keep_identity' must be true or false");
 		goto out;
 	}
 	if (ctx->vm) {
@@ -764,6 +767,8 @@ static void snapshot_load_put(struct api_ctx *ctx, const struct api_call *call,
 	strcpy(req->mem_file_path, mem ? mem : "");
 	req->resume = json_object_object_get_ex(body, "resume_vm", &v) &&
 		      json_object_get_boolean(v);
+	req->keep_identity = json_object_object_get_ex(body, "keep_identity", &v) &&
+			     json_object_get_boolean(v);
 	err_clear();
 	vm = ctx->ops->boot_request(ctx->boot, req, &err);
 	if (vm) {

@@ -48,6 +48,7 @@ static int build(const struct vm_boot_request *req, const struct vm_config *host
 	cfg.restore_path = NULL;	/* the request's buffers do not outlive it */
 	cfg.restore_mem_file = NULL;
 	cfg.resume = req->resume;
+	cfg.keep_identity = req->keep_identity;
 	ret = vm_snapshot_open(snap, req->snapshot_path,
 			       req->mem_file_path[0] ? req->mem_file_path : NULL, &cfg);
 	if (ret)

@@ -87,11 +87,55 @@ static struct vm *fake_boot_request(struct vm_boot *b, const struct vm_boot_requ
 	return &vm;
 }
 
+/* Migration: the last parameters, whether one is active, what to answer. */
+static struct mig_params last_mig;
+static bool mig_active;
+static int mig_err, mig_cancels;
+
+static int fake_migrate_start(struct vm *v, const struct mig_params *p)
+{
+	(void)v;
+	if (mig_err)
+		return err_set(mig_err, "fake: cannot migrate");
+	last_mig = *p;
+	mig_active = true;
+	return 0;
+}
+
+static void fake_migrate_status(struct vm *v, struct mig_status *out)
+{
+	(void)v;
+	memset(out, 0, sizeof(*out));
+	out->state = mig_active ? MIG_ACTIVE : MIG_FAILED;
+	out->round = 3;
+	out->bytes_sent = 1234;
+	out->throttle_pct = 20;
+	snprintf(out->error, sizeof(out->error), "%s", mig_active ? "" : "boom");
+}
+
+static int fake_migrate_cancel(struct vm *v)
+{
+	(void)v;
+	if (!mig_active)
+		return err_set(-ENOENT, "no migration is in progress");
+	mig_cancels++;
+	mig_active = false;
+	return 0;
+}
+
+static bool fake_migrate_active(struct vm *v)
+{
+	(void)v;
+	return mig_active;
+}
+
 static const struct api_vm_ops fake_ops = {
 	.get_state = fake_state, .state_name = fake_state_name, .pause = fake_pause, .resume = fake_resume,
 	.shutdown = fake_shutdown, .ctrl_alt_del = fake_cad, .nr_vcpus = fake_nr_vcpus,
 	.mem_size = fake_mem, .devices = fake_devices, .exit_count = fake_exit_count,
 	.exit_reason_name = fake_reason_name, .boot_request = fake_boot_request,
+	.migrate_start = fake_migrate_start, .migrate_status = fake_migrate_status,
+	.migrate_cancel = fake_migrate_cancel, .migrate_active = fake_migrate_active,
 };
 
 /* ---- a fake device ---- */
@@ -621,7 +665,7 @@ static void without_vm_only_get_vm_and_load_are_served(void)
 	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\",\"x\":1}",
 		     "unknown field"));
 	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\",\"resume_vm\":1}",
-		     "'resume_vm' must be true or false"));
+		     "'resume_vm' and 'keep_identity' must be true or false"));
 	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"\"}", "empty"));
 	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\","
 		     "\"mem_backend\":{\"backend_type\":\"Uffd\",\"backend_path\":\"/m\"}}",
@@ -645,10 +689,11 @@ static void without_vm_only_get_vm_and_load_are_served(void)
 	load_err = 0;
 	CHECK_EQ(call("PUT", "/snapshot/load", "{\"snapshot_path\":\"/snap\",\"mem_backend\":"
 		      "{\"backend_type\":\"File\",\"backend_path\":\"/mem\"},"
-		      "\"resume_vm\":true}", NULL), 204);
+		      "\"resume_vm\":true,\"keep_identity\":true}", NULL), 204);
 	CHECK(!strcmp(last_load.snapshot_path, "/snap"));
 	CHECK(!strcmp(last_load.mem_file_path, "/mem"));
 	CHECK(last_load.resume);
+	CHECK(last_load.keep_identity);
 	CHECK(ctx.vm == &vm);
 	/* Now the VM is served, and a second load is refused without reaching the loader. */
 	CHECK_EQ(call("GET", "/vm", NULL, &j), 200);
@@ -665,6 +710,57 @@ static void load_on_a_kite_with_a_vm_is_409(void)
 	CHECK(faults(409, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\",\"mem_file_path\":"
 		     "\"/m\",\"resume_vm\":false}", "already runs"));
 	CHECK_EQ(load_calls, 0);
+}
+
+static void migrate_put_get_delete(void)
+{
+	struct json_object *j, *v;
+
+	setup();
+	mig_active = false;
+	mig_err = 0;
+	mig_cancels = 0;
+	CHECK(faults(400, "PUT", "/migrate", "{}", "missing field 'destination'"));
+	CHECK(faults(400, "PUT", "/migrate", "{\"destination\":\"unix:/x\",\"downtime_ms\":0}",
+		     "downtime_ms' must be 1..60000"));
+	CHECK(faults(400, "PUT", "/migrate", "{\"destination\":\"unix:/x\",\"timeout_s\":\"9\"}",
+		     "must be an integer"));
+	CHECK(faults(400, "PUT", "/migrate", "{\"destination\":\"unix:/x\",\"compress\":\"lz4\"}",
+		     "unknown compress"));
+	CHECK(faults(400, "PUT", "/migrate", "{\"destination\":\"unix:/x\",\"auto_converge\":1}",
+		     "true or false"));
+	CHECK(!mig_active);
+	mig_err = -ECONNREFUSED;
+	CHECK(faults(400, "PUT", "/migrate", "{\"destination\":\"tcp:127.0.0.1:1\"}",
+		     "fake: cannot migrate"));
+	mig_err = 0;
+	CHECK_EQ(call("PUT", "/migrate", "{\"destination\":\"unix:/run/m.sock\",\"downtime_ms\":"
+		      "20,\"timeout_s\":9,\"compress\":\"zstd\",\"auto_converge\":false}", NULL),
+		 204);
+	CHECK(!strcmp(last_mig.destination, "unix:/run/m.sock"));
+	CHECK_EQ(last_mig.downtime_ms, 20);
+	CHECK_EQ(last_mig.timeout_s, 9);
+	CHECK(last_mig.zstd);
+	CHECK(!last_mig.auto_converge);
+	/* While it runs it owns pause, resume and snapshots. */
+	CHECK(faults(409, "PATCH", "/vm", "{\"state\":\"Paused\"}", "migration is in progress"));
+	CHECK_EQ(vm.pauses, 0);
+	CHECK(faults(409, "PUT", "/snapshot/create",
+		     "{\"snapshot_path\":\"/s\",\"mem_file_path\":\"/m\"}", "migration"));
+	CHECK_EQ(call("GET", "/migrate", NULL, &j), 200);
+	CHECK(!strcmp(jstr(j, "state"), "Active"));
+	CHECK(json_object_object_get_ex(j, "round", &v) && json_object_get_int(v) == 3);
+	CHECK(json_object_object_get_ex(j, "bytes_sent", &v) && json_object_get_int(v) == 1234);
+	CHECK(json_object_object_get_ex(j, "throttle_pct", &v) && json_object_get_int(v) == 20);
+	json_object_put(j);
+	CHECK_EQ(call("DELETE", "/migrate", NULL, NULL), 204);
+	CHECK_EQ(mig_cancels, 1);
+	CHECK(faults(409, "DELETE", "/migrate", NULL, "no migration"));
+	CHECK_EQ(call("GET", "/migrate", NULL, &j), 200);
+	CHECK(!strcmp(jstr(j, "state"), "Failed"));
+	CHECK(!strcmp(jstr(j, "error"), "boom"));
+	json_object_put(j);
+	CHECK_EQ(call("PATCH", "/vm", "{\"state\":\"Paused\"}", NULL), 204);
 }
 
 int main(void)
@@ -694,5 +790,6 @@ int main(void)
 	RUN(bytes_attributes_are_hex_strings);
 	RUN(without_vm_only_get_vm_and_load_are_served);
 	RUN(load_on_a_kite_with_a_vm_is_409);
+	RUN(migrate_put_get_delete);
 	return harness_done();
 }
