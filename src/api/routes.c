@@ -17,7 +17,8 @@
  *   PUT   /snapshot/load                    {"snapshot_path", "mem_file_path" or
  *                                            "mem_backend":{"backend_type":"File",
  *                                            "backend_path"}, "resume_vm",
- *                                            "keep_identity"} -> 204
+ *                                            "keep_identity", "enable_diff_snapshots"}
+ *                                           -> 204
  *                                           (a kite started without a VM)
  *
  *   PUT   /migrate                          {"destination":"tcp:H:P"|"unix:P",
@@ -714,7 +715,8 @@ static void snapshot_load_put(struct api_ctx *ctx, const struct api_call *call,
 			      struct api_reply *rep)
 {
 	static const char *const fields[] = { "snapshot_path", "mem_file_path", "mem_backend",
-					      "resume_vm", "keep_identity", NULL };
+					      "resume_vm", "keep_identity", "enable_diff_snapshots",
+					      NULL };
 	struct vm_boot_request *req = NULL;
 	struct json_object *body, *v;
 	const char *snap, *mem = NULL;
@@ -740,8 +742,11 @@ static void snapshot_load_put(struct api_ctx *ctx, const struct api_call *call,
 	if ((json_object_object_get_ex(body, "resume_vm", &v) &&
 	     !json_object_is_type(v, json_type_boolean)) ||
 	    (json_object_object_get_ex(body, "keep_identity", &v) &&
+	     !json_object_is_type(v, json_type_boolean)) ||
+	    (json_object_object_get_ex(body, "enable_diff_snapshots", &v) &&
 	     !json_object_is_type(v, json_type_boolean))) {
-		reply_fault(rep, 400, "'resume_vm' and 'keep_identity' must be true or false");
+		reply_fault(rep, 400, "'resume_vm', 'keep_identity' and 'enable_diff_snapshots' "
+			    "must be true or false");
 		goto out;
 	}
 	if (ctx->vm) {
@@ -769,6 +774,8 @@ static void snapshot_load_put(struct api_ctx *ctx, const struct api_call *call,
 		      json_object_get_boolean(v);
 	req->keep_identity = json_object_object_get_ex(body, "keep_identity", &v) &&
 			     json_object_get_boolean(v);
+	req->diff_snapshots = json_object_object_get_ex(body, "enable_diff_snapshots", &v) &&
+			      json_object_get_boolean(v);
 	err_clear();
 	vm = ctx->ops->boot_request(ctx->boot, req, &err);
 	if (vm) {

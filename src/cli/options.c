@@ -73,6 +73,8 @@ void cli_usage(FILE *out)
 	      "                       it starts paused unless --resume; no machine options\n"
 	      "  --mem-file FILE      the snapshot's memory file, if it moved\n"
 	      "  --resume             run the restored VM at once\n"
+	      "  --diff-snapshots     with --restore: track dirty pages from the start, so\n"
+	      "                       the first snapshot may be a Diff on these files\n"
 	      "  --net id=ID,SPEC     with --restore/--incoming: the network device ID gets\n"
 	      "                       mac=M and/or another back end (tap=NAME or user)\n"
 	      "  --keep-identity      with --restore: keep the VM generation ID (for the\n"
@@ -153,7 +155,7 @@ static int parse_cpus(const char *arg, struct vm_config *cfg)
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_CPUS, OPT_SERIAL,
        OPT_LOG_LEVEL, OPT_BOOT_PROTOCOL, OPT_API_SOCK, OPT_MEM_BACKING, OPT_DISK, OPT_RNG,
        OPT_TRANSPORT, OPT_CONSOLE, OPT_NET, OPT_RESTORE, OPT_MEM_FILE, OPT_RESUME,
-       OPT_KEEP_IDENTITY, OPT_INCOMING };
+       OPT_KEEP_IDENTITY, OPT_INCOMING, OPT_DIFF_SNAPSHOTS };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -176,6 +178,7 @@ static const struct option run_options[] = {
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "keep-identity", no_argument, NULL, OPT_KEEP_IDENTITY },
 	{ "incoming", required_argument, NULL, OPT_INCOMING },
+	{ "diff-snapshots", no_argument, NULL, OPT_DIFF_SNAPSHOTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -216,6 +219,7 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 		return 0;
 	case OPT_RESUME: cfg->resume = true; return 0;
 	case OPT_KEEP_IDENTITY: cfg->keep_identity = true; return 0;
+	case OPT_DIFF_SNAPSHOTS: cfg->diff_snapshots = true; return 0;
 	case OPT_INCOMING:
 		if (!*arg)
 			return err_set(-EINVAL, "--incoming needs tcp:HOST:PORT or unix:PATH");
@@ -331,11 +335,12 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 			       "vCPUs, devices) comes from the migration's source",
 			       cfg->restore_path ? "--restore" : cfg->kernel_path ? "--kernel" :
 			       machine_opt);
-	if (cfg->incoming && (cfg->restore_mem_file || cfg->resume || cfg->keep_identity))
+	if (cfg->incoming && (cfg->restore_mem_file || cfg->resume || cfg->keep_identity ||
+			      cfg->diff_snapshots))
 		return err_set(-EINVAL, "%s does not go with --incoming (the guest runs or stays "
 			       "paused as on the source, with its identity)",
 			       cfg->resume ? "--resume" : cfg->keep_identity ? "--keep-identity" :
-			       "--mem-file");
+			       cfg->diff_snapshots ? "--diff-snapshots" : "--mem-file");
 	if (cfg->restore_path && machine_opt)
 		return err_set(-EINVAL, "%s cannot be used with --restore: the machine (memory, "
 			       "vCPUs, devices) comes from the snapshot", machine_opt);
@@ -344,6 +349,9 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 			       cfg->resume ? "--resume" : "--mem-file");
 	if (!cfg->restore_path && cfg->keep_identity)
 		return err_set(-EINVAL, "--keep-identity only goes with --restore");
+	if (!cfg->restore_path && cfg->diff_snapshots)
+		return err_set(-EINVAL, "--diff-snapshots only goes with --restore (a VM booted "
+			       "from a kernel gets Diff snapshots after its first Full one)");
 	if (cfg->incoming)
 		return 0;
 	if (!cfg->restore_path && !cfg->kernel_path && !cfg->api_sock)

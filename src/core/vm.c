@@ -417,6 +417,8 @@ static int vm_restore_state(struct vm *vm)
 		ret = vm_snapshot_apply(vm, vm->cfg.restore);
 	if (!ret)
 		ret = vm_snapshot_new_identity(vm);
+	if (!ret && vm->cfg.diff_snapshots)
+		ret = vm_memfile_track_from(vm, vm->cfg.restore);
 	if (!ret && vm->cfg.resume)
 		ret = vm_resume(vm);
 	return ret ? err_prefix(ret, "cannot restore the snapshot") : 0;

@@ -93,6 +93,7 @@ struct vm_config {
 	/* a restored copy's identity (vm_snapshot_new_identity) */
 	bool keep_identity;		/* no new VM generation ID: --keep-identity, or
 					 * an incoming migration (one VM, moved) */
+	bool diff_snapshots;		/* --diff-snapshots: a Diff may follow the restore */
 	struct vm_net_override net_overrides[VM_NETS_MAX];	/* --net with --restore */
 	unsigned int nr_net_overrides;
 };

@@ -49,6 +49,7 @@ static int build(const struct vm_boot_request *req, const struct vm_config *host
 	cfg.restore_mem_file = NULL;
 	cfg.resume = req->resume;
 	cfg.keep_identity = req->keep_identity;
+	cfg.diff_snapshots = req->diff_snapshots;
 	ret = vm_snapshot_open(snap, req->snapshot_path,
 			       req->mem_file_path[0] ? req->mem_file_path : NULL, &cfg);
 	if (ret)

@@ -32,6 +32,7 @@ struct vm_boot_request {
 	char mem_file_path[VM_BOOT_PATH_MAX];	/* "": the one the snapshot names */
 	bool resume;
 	bool keep_identity;	/* no new VM generation ID (the one-copy case) */
+	bool diff_snapshots;	/* Firecracker's enable_diff_snapshots */
 };
 
 enum vm_boot_phase { VM_BOOT_IDLE, VM_BOOT_REQUESTED, VM_BOOT_ANSWERED, VM_BOOT_DONE };

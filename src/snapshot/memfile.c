@@ -337,6 +337,41 @@ void vm_memfile_free(struct vm *vm)
 	vm->memfiles = NULL;
 }
 
+int vm_memfile_track_from(struct vm *vm, const struct vm_snapshot *snap)
+{
+	struct vm_memfile_chain *ch;
+	unsigned int i;
+	int ret = 0;
+
+	if (!snap->nr_mem)
+		return 0;	/* migrated: no memory file to be relative to */
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return err_set(-ENOMEM, "out of memory");
+	for (i = 0; !ret && i < snap->nr_mem; i++) {
+		char *abs = realpath(snap->mem_path[i], NULL);
+
+		if (!abs || strlen(abs) >= SNAP_PATH_MAX)
+			ret = err_set(abs ? -ENAMETOOLONG : -errno, "memory file %s: %s",
+				      snap->mem_path[i], abs ? "path too long" : strerror(errno));
+		else
+			snprintf(ch->path[i], SNAP_PATH_MAX, "%s", abs);
+		free(abs);
+		memcpy(ch->id[i], snap->mem_id[i], SNAP_MEM_ID_LEN);
+	}
+	ch->n = snap->nr_mem;
+	if (!ret)
+		ret = vm_dirty_log_start(vm, false);
+	if (ret) {
+		free(ch);
+		return ret;
+	}
+	ch->tracking = true;
+	vm_memfile_free(vm);
+	vm->memfiles = ch;
+	return 0;
+}
+
 bool vm_memfile_drop_diff_base(struct vm *vm)
 {
 	struct vm_memfile_chain *ch = vm->memfiles;

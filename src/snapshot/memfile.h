@@ -47,5 +47,11 @@ void vm_memfile_free(struct vm *vm);
  * logging was already on for snapshots (then it stays on after migration).
  */
 bool vm_memfile_drop_diff_base(struct vm *vm);
+/*
+ * A VM restored with diff snapshots on (--diff-snapshots, "enable_diff_snapshots"):
+ * dirty tracking starts now and the restored memory files are the chain a
+ * Diff snapshot applies on top of, so the first snapshot may be a Diff.
+ */
+int vm_memfile_track_from(struct vm *vm, const struct vm_snapshot *snap) KITE_WUR;
 
 #endif

@@ -158,6 +158,36 @@ else t_fail snapshot-waiting-kite-stops-on-sigterm "status $RC: $(cat "$TMPD/sig
 run_kite 10 run --api-sock "$TMPD/api5.sock" --mem 256M
 expect snapshot-machine-options-without-kernel-are-a-usage-error 2 "" "needs --kernel"
 
+# --diff-snapshots: the first snapshot of a restored copy may be a Diff on the
+# files it was restored from; a copy without it is told to take a Full first.
+SOCK=$TMPD/api6.sock
+"$KITE" run --restore "$SNAP" --diff-snapshots --resume --api-sock "$SOCK" \
+  --serial "file:$TMPD/rdiff.txt" < /dev/null > /dev/null 2> "$TMPD/rdiff.err" &
+KPID=$!
+for i in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+cur=$(grep -oE 'count [0-9]+' "$TMPD/src-at-full.txt" | tail -n 1 | cut -d' ' -f2)
+wait_count "$TMPD/rdiff.txt" $((cur + 10))
+api PATCH /vm '{"state":"Paused"}'
+api PUT /snapshot/create "{\"snapshot_path\":\"$TMPD/rdiff.snap\",\"mem_file_path\":\"$TMPD/rdiff.mem\",\"snapshot_type\":\"Diff\"}"
+expect_api snapshot-diff-right-after-a-restore 204
+cat "$TMPD/src-at-full.txt" "$TMPD/rdiff.txt" > "$TMPD/rdiff-at.txt"
+kite_api_stop
+rdiff_kib=$(du -k "$TMPD/rdiff.mem" | cut -f1)
+if [ "$rdiff_kib" -le "$used_kib" ]; then t_ok snapshot-diff-after-restore-holds-only-changes
+else t_fail snapshot-diff-after-restore-holds-only-changes "diff $rdiff_kib KiB, full $used_kib KiB"; fi
+timeout -k 2 1.5 "$KITE" run --restore "$TMPD/rdiff.snap" --resume --serial stdio < /dev/null \
+  > "$TMPD/fromrdiff.txt" 2> "$TMPD/fromrdiff.err"
+if why=$(consecutive "$TMPD/rdiff-at.txt" "$TMPD/fromrdiff.txt"); then
+  t_ok snapshot-restored-from-diff-after-restore-continues
+else t_fail snapshot-restored-from-diff-after-restore-continues "$why; $(head -c 300 "$TMPD/fromrdiff.err")"; fi
+SOCK=$TMPD/api7.sock
+"$KITE" run --restore "$SNAP" --api-sock "$SOCK" --serial none < /dev/null > /dev/null 2>&1 &
+KPID=$!
+for i in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+api PUT /snapshot/create "{\"snapshot_path\":\"$TMPD/x.snap\",\"mem_file_path\":\"$TMPD/x.mem\",\"snapshot_type\":\"Diff\"}"
+expect_fault snapshot-diff-after-restore-needs-diff-snapshots 400 "Full snapshot"
+kite_api_stop
+
 # refuse NAME PATTERN KITE-ARGS... : kite must exit 6 (bad snapshot) at once,
 # print PATTERN, and run no guest code.
 refuse() {

@@ -665,7 +665,7 @@ static void without_vm_only_get_vm_and_load_are_served(void)
 	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\",\"x\":1}",
 		     "unknown field"));
 	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\",\"resume_vm\":1}",
-		     "'resume_vm' and 'keep_identity' must be true or false"));
+		     "'resume_vm', 'keep_identity' and 'enable_diff_snapshots' must be"));
 	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"\"}", "empty"));
 	CHECK(faults(400, "PUT", "/snapshot/load", "{\"snapshot_path\":\"/s\","
 		     "\"mem_backend\":{\"backend_type\":\"Uffd\",\"backend_path\":\"/m\"}}",
@@ -689,11 +689,13 @@ static void without_vm_only_get_vm_and_load_are_served(void)
 	load_err = 0;
 	CHECK_EQ(call("PUT", "/snapshot/load", "{\"snapshot_path\":\"/snap\",\"mem_backend\":"
 		      "{\"backend_type\":\"File\",\"backend_path\":\"/mem\"},"
-		      "\"resume_vm\":true,\"keep_identity\":true}", NULL), 204);
+		      "\"resume_vm\":true,\"keep_identity\":true,\"enable_diff_snapshots\":true}",
+		      NULL), 204);
 	CHECK(!strcmp(last_load.snapshot_path, "/snap"));
 	CHECK(!strcmp(last_load.mem_file_path, "/mem"));
 	CHECK(last_load.resume);
 	CHECK(last_load.keep_identity);
+	CHECK(last_load.diff_snapshots);
 	CHECK(ctx.vm == &vm);
 	/* Now the VM is served, and a second load is refused without reaching the loader. */
 	CHECK_EQ(call("GET", "/vm", NULL, &j), 200);
