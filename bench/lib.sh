@@ -9,7 +9,8 @@
 #   A metric is one row of the results (median/min/max per side, ratio).
 #
 # A metric group (bench/metrics/NAME.sh) defines NAME_register, which calls
-#   bench_metric NAME UNIT TARGET DESCRIPTION   (TARGET: e.g. "<= 5", or "")
+#   bench_metric NAME UNIT TARGET DESCRIPTION   (TARGET: e.g. "<= 5", "<= 0.5x"
+#                                                (the ratio kite/QEMU), or "")
 #   bench_task   NAME RUN_FN [RUNS]             (RUNS default: $BENCH_RUNS)
 # and the run functions, which use bench_spawn, bench_fail and bench_record.
 #

@@ -4,7 +4,7 @@
  * benchmarks: the heartbeat of a migrating guest, whose serial output comes
  * from the source VMM first and from the destination VMM afterwards).
  *
- *   stamp_lines OUT NAME=FIFO [NAME=FIFO...]
+ *   stamp_lines [-i USEC] OUT NAME=FIFO [NAME=FIFO...]
  *
  * Opens each FIFO read-write (so that it never reports end of file, whoever
  * opens and closes its write end, and opening never blocks), waits for data
@@ -16,6 +16,10 @@
  * bytes is cut there).  Each line is written to OUT at once with one write(),
  * so OUT can be read while stamp_lines runs; OUT is created once every FIFO
  * is open.
+ * -i USEC: after each read, wait USEC microseconds before the next one, so
+ * that a VMM writing its serial output one byte at a time does not wake the
+ * reader (and take a CPU from the guest) for every byte; a line's time is
+ * then late by at most USEC.  Default 0.
  * Runs until SIGTERM, SIGINT or SIGHUP; then reads what is still in the
  * FIFOs, writes each stream's unfinished line as "T_NS NAME~ TEXT" (NAME
  * followed by '~'; T_NS: the arrival of its last byte) and exits 0.
@@ -119,11 +123,32 @@ int main(int argc, char **argv)
 	struct stream st[MAX_STREAMS];
 	struct pollfd pfd[MAX_STREAMS];
 	struct sigaction sa;
-	int i, n = argc - 2;
+	struct timespec coalesce = { 0, 0 };
+	int i, n, opt;
 
+	while ((opt = getopt(argc, argv, "i:")) != -1) {
+		long us;
+
+		switch (opt) {
+		case 'i':
+			us = atol(optarg);
+			if (us < 0 || us > 100000) {
+				fprintf(stderr, "stamp_lines: -i 0..100000\n");
+				return 2;
+			}
+			coalesce.tv_sec = us / 1000000;
+			coalesce.tv_nsec = us % 1000000 * 1000;
+			break;
+		default:
+			return 2;
+		}
+	}
+	argv += optind - 1;
+	argc -= optind - 1;
+	n = argc - 2;
 	if (argc < 3 || n > MAX_STREAMS) {
-		fprintf(stderr, "usage: stamp_lines OUT NAME=FIFO [NAME=FIFO...] (at most %d)\n",
-			MAX_STREAMS);
+		fprintf(stderr, "usage: stamp_lines [-i USEC] OUT NAME=FIFO [NAME=FIFO...] "
+			"(at most %d)\n", MAX_STREAMS);
 		return 2;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -168,6 +193,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				drain(&st[i]);
+		if (coalesce.tv_nsec || coalesce.tv_sec)
+			nanosleep(&coalesce, NULL);
 	}
 	for (i = 0; i < n; i++) {
 		while (drain(&st[i]))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli/options.h"
+#include "migration/transport.h"
 #include "cli/devspec.h"
 
 #include <ctype.h>
@@ -224,7 +225,8 @@ static int parse_one(int opt, const char *arg, enum cli_action *action,
 		if (!*arg)
 			return err_set(-EINVAL, "--incoming needs tcp:HOST:PORT or unix:PATH");
 		cfg->incoming = arg;
-		return 0;
+		return mig_uri_parse(arg, &(struct mig_uri){ 0 }) ?
+		       err_prefix(-EINVAL, "--incoming") : 0;
 	case 'h': *action = CLI_HELP; return 0;
 	case 'V': *action = CLI_VERSION; return 0;
 	default: return err_set(-EINVAL, "unknown option (see kite --help)");
@@ -275,6 +277,8 @@ static void cli_defaults(struct vm_config *cfg)
 int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *cfg)
 {
 	const char *machine_opt = NULL;	/* the first option that shapes the machine */
+	char name[40] = "", machine_name[40];
+	int li = -1;
 	struct net_opts nets = { .n = 0 };
 	int opt, ret;
 
@@ -300,7 +304,11 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 	argv++;
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":hV", run_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hV", run_options, &li)) != -1) {
+		/* The option as named, not its value (argv[optind - 1] may be that). */
+		if (li >= 0)
+			snprintf(name, sizeof(name), "--%s", run_options[li].name);
+		li = -1;
 		if (opt == '?' && optopt)
 			return err_set(-EINVAL, "unknown option '-%c' (see kite --help)", optopt);
 		if (opt == '?')
@@ -309,7 +317,7 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 		if (opt == ':')
 			return err_set(-EINVAL, "option '%s' needs a value", argv[optind - 1]);
 		if (opt == OPT_NET) {
-			ret = net_defer(&nets, optarg, argv[optind - 1]);
+			ret = net_defer(&nets, optarg, "--net");
 			if (ret)
 				return ret;
 			continue;
@@ -318,8 +326,10 @@ int cli_parse(int argc, char **argv, enum cli_action *action, struct vm_config *
 		if (ret)
 			return ret;
 		if (!machine_opt && opt >= OPT_KERNEL && opt != OPT_SERIAL && opt != OPT_LOG_LEVEL &&
-		    opt != OPT_API_SOCK && opt < OPT_RESTORE)
-			machine_opt = argv[optind - 1];
+		    opt != OPT_API_SOCK && opt < OPT_RESTORE) {
+			snprintf(machine_name, sizeof(machine_name), "%s", name);
+			machine_opt = machine_name;
+		}
 	}
 	if (optind < argc)
 		return err_set(-EINVAL, "unexpected argument '%s' (see kite --help)", argv[optind]);

@@ -146,7 +146,7 @@ static int accept_one(const char *uri, int sigfd, int *fd, int *signo)
 	if (!ret)
 		ret = mig_listen(&u, &lfd);
 	if (ret)
-		return err_prefix(ret, "--incoming %s: ", uri);
+		return err_prefix(ret, "--incoming %s", uri);
 	log_info("waiting for an incoming migration on %s", uri);
 	ret = wait_or_signal(lfd, sigfd, signo);
 	if (!ret)
@@ -202,7 +202,7 @@ static int build(struct incoming *in, const struct vm_config *host_cfg, struct v
 		cfg.restore = snap;
 		ret = vm_create(vm, &cfg, &status);
 		if (ret)
-			ret = err_prefix(ret, "building the migrated VM: ");
+			ret = err_prefix(ret, "building the migrated VM");
 	}
 	vm_snapshot_close(snap);
 	if (!ret)
@@ -246,7 +246,7 @@ int vm_migrate_incoming(const char *uri, const struct vm_config *host_cfg, struc
 		if (!ret && status)
 			ret = err_set(status, "the source called the migration off: %s", msg);
 		if (ret) {
-			ret = err_prefix(ret, "the source did not confirm the migration: ");
+			ret = err_prefix(ret, "the source did not confirm the migration");
 			vm_destroy(vm);
 		}
 	}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,7 +35,8 @@
 #define THROTTLE_STEP		10
 #define THROTTLE_MAX		95
 /* State sections plus the time to build the VM on the other side. */
-#define FIXED_DOWNTIME_MS	5
+#define FIXED_DOWNTIME_MS	10
+#define MIN_ROUND_MS		2
 
 struct vm_migration {
 	struct vm *vm;
@@ -47,7 +49,7 @@ struct vm_migration {
 	bool cancel;			/* also atomically read by the thread */
 	bool reported;			/* the API showed the final state */
 	bool stop_throttler;
-	uint64_t t_start;
+	uint64_t t_start, deadline;
 	/* the thread's own */
 	struct mig_writer w;
 	uint64_t *pending;		/* dirty bitmap by flat page index */
@@ -81,6 +83,16 @@ static bool cancelled(struct vm_migration *m)
 	return __atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE);
 }
 
+/* Between batches of pages: cancelled, or past timeout_s (not in the last round)? */
+static int check_going(struct vm_migration *m, bool final)
+{
+	if (cancelled(m))
+		return err_set(-ECANCELED, "cancelled");
+	if (!final && now_ms() >= m->deadline)
+		return err_set(-ETIMEDOUT, "did not converge in %u s (timeout_s)", m->p.timeout_s);
+	return 0;
+}
+
 /* Publish the writer's counters and @fn's changes under the lock. */
 static void publish(struct vm_migration *m)
 {
@@ -89,8 +101,27 @@ static void publish(struct vm_migration *m)
 	m->st.pages_sent = m->w.pages_raw + m->w.pages_zstd + m->w.pages_zero;
 	m->st.pages_skipped = m->w.pages_skipped;
 	m->st.elapsed_ms = now_ms() - m->t_start;
-	if (m->st.elapsed_ms)
-		m->st.bandwidth_bps = m->w.bytes_sent * 1000 / m->st.elapsed_ms;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * The link's bandwidth: the best rate of any round so far (bytes over the
+ * round's time).  The first pass also scans memory that is never sent, so a
+ * run-wide average would underestimate it and never let the rounds stop.
+ */
+static void round_rate(struct vm_migration *m, uint64_t bytes0, uint64_t t0)
+{
+	uint64_t dt = now_ms() - t0, rate;
+
+	if (!dt)
+		dt = 1;
+	/* A small round's rate is mostly noise (a burst into socket buffers). */
+	if (bytes0 && m->w.bytes_sent - bytes0 < (4u << 20))
+		return;
+	rate = (m->w.bytes_sent - bytes0) * 1000 / dt;
+	pthread_mutex_lock(&m->lock);
+	if (rate > m->st.bandwidth_bps)
+		m->st.bandwidth_bps = rate;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -106,10 +137,15 @@ static const uint8_t *page_host(const struct vm_migration *m, uint64_t i)
 	return m->vm->ram + (i << 12);	/* the flat image: low RAM, then high */
 }
 
-/* First pass: every page, zero pages skipped; dirty bits cleared per chunk. */
+/*
+ * First pass: every page that may hold data (resident in the mapping or in a
+ * data extent of the backing: reading a hole would allocate it), zero pages
+ * skipped; each chunk's dirty bits are cleared just before it is scanned.
+ */
 static int send_all(struct vm_migration *m)
 {
-	uint64_t i, j;
+	unsigned char vec[CHUNK_PAGES];
+	uint64_t i, j, ds = 0, de = 0;
 	int ret = 0;
 
 	for (i = 0; !ret && i < m->nr_pages; i += CHUNK_PAGES) {
@@ -118,11 +154,19 @@ static int send_all(struct vm_migration *m)
 		/* Chunks never straddle the hole: low RAM ends on a 2 MiB boundary. */
 		if (i < m->low_pages && i + n > m->low_pages)
 			n = m->low_pages - i;
-		if (cancelled(m))
-			return err_set(-ECANCELED, "cancelled");
-		ret = vm_dirty_clear(m->vm, flat_to_pfn(m, i), n);
-		for (j = 0; !ret && j < n; j++)
+		ret = check_going(m, false);
+		if (!ret)
+			ret = vm_dirty_clear(m->vm, flat_to_pfn(m, i), n);
+		if (mincore((void *)page_host(m, i), n << 12, vec))
+			memset(vec, 1, sizeof(vec));	/* cannot tell: read them all */
+		for (j = 0; !ret && j < n; j++) {
+			if (!(vec[j] & 1) &&
+			    !vm_memfile_in_data(m->vm->ram_fd, (i + j) << 12, &ds, &de)) {
+				m->w.pages_skipped++;	/* never written: zero there too */
+				continue;
+			}
 			ret = mig_put_page(&m->w, flat_to_pfn(m, i + j), page_host(m, i + j), true);
+		}
 		if (!ret && (i / CHUNK_PAGES) % 64 == 63)
 			publish(m);
 	}
@@ -161,7 +205,7 @@ static int collect_dirty(struct vm_migration *m, uint64_t *count)
 	return ret;
 }
 
-static int send_pending(struct vm_migration *m, uint32_t round, uint64_t count)
+static int send_pending(struct vm_migration *m, uint32_t round, uint64_t count, bool final)
 {
 	uint64_t w;
 	int ret = 0;
@@ -177,8 +221,7 @@ static int send_pending(struct vm_migration *m, uint32_t round, uint64_t count)
 			ret = mig_put_page(&m->w, flat_to_pfn(m, i), page_host(m, i), false);
 		}
 		if (!ret && w % 256 == 255) {
-			if (cancelled(m))
-				ret = err_set(-ECANCELED, "cancelled");
+			ret = check_going(m, final);
 			publish(m);
 		}
 	}
@@ -240,28 +283,33 @@ static void throttle_off(struct vm_migration *m)
 /* Pre-copy until the dirty remainder fits the downtime target. */
 static int precopy(struct vm_migration *m)
 {
-	uint64_t deadline = m->t_start + (uint64_t)m->p.timeout_s * 1000, prev = UINT64_MAX;
+	uint64_t deadline = m->deadline, prev = UINT64_MAX;
 	uint32_t round = 1;
 	int ret;
+
+	uint64_t t_first = now_ms();
 
 	ret = send_all(m);
 	if (!ret)
 		ret = mig_flush(&m->w);
 	publish(m);
+	round_rate(m, 0, t_first);
 	while (!ret) {
-		uint64_t t0 = now_ms(), count, bw, expect, dirtied_ms;
+		uint64_t t0 = now_ms(), bytes0 = m->w.bytes_sent, count, bw, expect, dirtied_ms;
 
 		ret = collect_dirty(m, &count);
 		if (ret)
 			break;
 		pthread_mutex_lock(&m->lock);
 		bw = m->st.bandwidth_bps ? m->st.bandwidth_bps : 1;
-		expect = count * 4096 * 1000 / bw + FIXED_DOWNTIME_MS;
+		expect = count * 4096 * 1000 / bw;	/* the pages; plus a fixed part */
 		m->st.dirty_pages = count;
-		m->st.expected_downtime_ms = expect;
-		dirtied_ms = m->st.elapsed_ms ? m->st.elapsed_ms : 1;
+		m->st.expected_downtime_ms = expect + FIXED_DOWNTIME_MS;
 		pthread_mutex_unlock(&m->lock);
-		if (expect <= m->p.downtime_ms)
+		/* The fixed part (pause, state, the destination's build) counts
+		 * unless the target is too small to hold it. */
+		if (expect + (m->p.downtime_ms > 2 * FIXED_DOWNTIME_MS ? FIXED_DOWNTIME_MS : 0) <=
+		    m->p.downtime_ms)
 			return 0;
 		if (now_ms() >= deadline)
 			return err_set(-ETIMEDOUT, "did not converge in %u s (%" PRIu64 " pages "
@@ -277,13 +325,20 @@ static int precopy(struct vm_migration *m)
 		}
 		prev = count;
 		round++;
+		/* Small rounds back to back only spin on the dirty log: 2 ms at least. */
+		if (now_ms() - t0 < MIN_ROUND_MS) {
+			struct timespec ts = { 0, MIN_ROUND_MS * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
 		pthread_mutex_lock(&m->lock);
 		m->st.round = round;
 		pthread_mutex_unlock(&m->lock);
-		ret = send_pending(m, round, count);
+		ret = send_pending(m, round, count, false);
 		if (!ret)
 			ret = mig_flush(&m->w);
 		publish(m);
+		round_rate(m, bytes0, t0);
 		pthread_mutex_lock(&m->lock);
 		dirtied_ms = now_ms() - t0;
 		m->st.dirty_rate_bps = count * 4096 * 1000 / (dirtied_ms ? dirtied_ms : 1);
@@ -326,6 +381,8 @@ static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pa
 	m->st.state = MIG_STOPPING;
 	pthread_mutex_unlock(&m->lock);
 	*t_pause = now_ms();
+	/* Throttled vCPUs must not sleep on while they are asked to park. */
+	__atomic_store_n(&m->vm->throttle_pct, 0, __ATOMIC_RELEASE);
 	if (running) {
 		ret = vm_pause(m->vm);
 		if (ret)
@@ -336,7 +393,7 @@ static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pa
 	throttle_off(m);	/* nothing runs now */
 	ret = collect_dirty(m, &count);
 	if (!ret)
-		ret = send_pending(m, m->st.round + 1, count);
+		ret = send_pending(m, m->st.round + 1, count, true);
 	t[1] = now_ms();
 	if (!ret)
 		ret = send_state(m, running);
@@ -352,12 +409,12 @@ static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pa
 		 PRIu64 " ms, state %" PRIu64 " ms, destination ready after %" PRIu64 " ms",
 		 t[0] - *t_pause, count, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
 	if (ret)
-		return err_prefix(ret, "waiting for the destination to accept the VM: ");
+		return err_prefix(ret, "waiting for the destination to accept the VM");
 	if (status)
 		return err_set(status, "the destination refused the VM: %s", msg);
 	ret = mig_send_ack(m->fd, 0, "go");
 	if (ret)
-		return err_prefix(ret, "telling the destination to run the VM: ");
+		return err_prefix(ret, "telling the destination to run the VM");
 	*committed = true;
 	ret = mig_recv_ack(m->fd, RUNNING_TIMEOUT_MS, &status, msg, sizeof(msg));
 	if (!ret && status)
@@ -367,7 +424,8 @@ static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pa
 
 static void finish(struct vm_migration *m, int ret, bool committed, uint64_t t_pause)
 {
-	enum mig_state st = ret == -ECANCELED && cancelled(m) ? MIG_CANCELLED : MIG_FAILED;
+	/* A cancel shuts the connection down: whatever failed then, it was the cancel. */
+	enum mig_state st = cancelled(m) ? MIG_CANCELLED : MIG_FAILED;
 	char why[MIG_ERROR_MAX / 2];
 
 	snprintf(why, sizeof(why), "%s", ret ? err_msg() : "");
@@ -513,7 +571,7 @@ int vm_migrate_start(struct vm *vm, const struct mig_params *p)
 	if (ret) {
 		vm->migration = m;
 		migration_reap(vm, NULL);
-		return err_prefix(ret, "migration to %s: ", p->destination);
+		return err_prefix(ret, "migration to %s", p->destination);
 	}
 	m->st.state = MIG_ACTIVE;
 	m->st.round = 1;
@@ -521,6 +579,7 @@ int vm_migrate_start(struct vm *vm, const struct mig_params *p)
 	m->st.downtime_target_ms = p->downtime_ms;
 	snprintf(m->st.destination, sizeof(m->st.destination), "%s", p->destination);
 	m->t_start = now_ms();
+	m->deadline = m->t_start + (uint64_t)p->timeout_s * 1000;
 	vm->migration = m;
 	ret = pthread_create(&m->thread, NULL, migration_thread, m);
 	if (ret) {

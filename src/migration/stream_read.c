@@ -159,7 +159,7 @@ static int reader_zstd_init(struct mig_reader *r)
 	int ret = mig_zstd_load();
 
 	if (ret)
-		return err_prefix(ret, "migration stream: ");
+		return err_prefix(ret, "migration stream");
 	r->dctx = mig_zstd.createDCtx();
 	r->stage = malloc((size_t)MIG_PAGES_PER_RECORD * MIG_PAGE_SIZE);
 	if (!r->dctx || !r->stage)

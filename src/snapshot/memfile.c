@@ -85,9 +85,7 @@ static int add_page(struct writer *w, uint64_t off)
 	return 0;
 }
 
-/* Is [off, off + PAGE) inside a data extent of @fd?  *@data_end caches
- * the end of the extent found last (SEEK_DATA/SEEK_HOLE per extent, not per page). */
-static bool in_data(int fd, uint64_t off, uint64_t *data_start, uint64_t *data_end)
+bool vm_memfile_in_data(int fd, uint64_t off, uint64_t *data_start, uint64_t *data_end)
 {
 	off_t d, h;
 
@@ -96,6 +94,8 @@ static bool in_data(int fd, uint64_t off, uint64_t *data_start, uint64_t *data_e
 	if (off < *data_start)
 		return false;
 	d = lseek(fd, (off_t)off, SEEK_DATA);
+	if (d < 0 && errno != ENXIO)
+		return true;		/* the backing cannot tell: assume data */
 	if (d < 0) {			/* ENXIO: no data after off */
 		*data_start = *data_end = UINT64_MAX;
 		return false;
@@ -118,7 +118,7 @@ static int write_full(struct vm *vm, struct writer *w)
 		if (mincore((void *)(w->ram + off), len, vec))
 			memset(vec, 0, sizeof(vec));
 		for (i = 0; !ret && i < len / PAGE; i++)
-			if ((vec[i] & 1) || in_data(vm->ram_fd, off + i * PAGE, &ds, &de))
+			if ((vec[i] & 1) || vm_memfile_in_data(vm->ram_fd, off + i * PAGE, &ds, &de))
 				ret = add_page(w, off + i * PAGE);
 	}
 	return ret ? ret : w->run_len ? flush_run(w) : 0;

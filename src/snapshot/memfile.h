@@ -48,6 +48,14 @@ void vm_memfile_free(struct vm *vm);
  */
 bool vm_memfile_drop_diff_base(struct vm *vm);
 /*
+ * Is [off, off + 4096) inside a data extent of @fd (guest RAM's backing)?
+ * *@data_start / *@data_end cache the extent found last (start both at 0):
+ * one SEEK_DATA/SEEK_HOLE per extent, called with increasing @off.  With
+ * mincore() on the mapping (private copies of a restored VM's pages are in
+ * no file) it tells the pages that may hold data without touching a hole.
+ */
+bool vm_memfile_in_data(int fd, uint64_t off, uint64_t *data_start, uint64_t *data_end);
+/*
  * A VM restored with diff snapshots on (--diff-snapshots, "enable_diff_snapshots"):
  * dirty tracking starts now and the restored memory files are the chain a
  * Diff snapshot applies on top of, so the first snapshot may be a Diff.

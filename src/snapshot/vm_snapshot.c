@@ -569,7 +569,7 @@ int vm_snapshot_open_incoming(struct vm_snapshot *snap, const void *state, size_
 	memset(snap, 0, sizeof(*snap));
 	ret = snap_image_parse(&snap->img, state, len);
 	if (ret)
-		return err_prefix(ret, "the migrated state: ");
+		return err_prefix(ret, "the migrated state");
 	ret = snap_image_require(&snap->img, "vm.config", SEC_CONFIG_V, SEC_CONFIG_V, &sec);
 	if (!ret)
 		ret = dec_config(sec, cfg, snap->console_path, sizeof(snap->console_path));

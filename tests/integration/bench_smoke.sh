@@ -16,12 +16,14 @@ fi
 
 # Every row has a kite value, and a QEMU value except the in-process
 # address-space rows (QEMU has no such API).  The snapshot rows (QEMU: QMP over
-# socat) need both sides too.
+# socat) and the live migration rows (quick mode: a 256 MiB guest, idle and
+# writing 100 MB/s; heartbeat gap and each VMM's own downtime) need both sides too.
 for m in startup-exit startup-first-byte vmm-overhead-64M vmm-overhead-256M vmm-overhead-1G \
     vmm-overhead-4G exit-pio exit-mmio exit-ioeventfd blk-randread-4k blk-randread-4k-qd1 \
     blk-randwrite-4k blk-seqread-128k net-tx-64 net-tx-1500 vms-per-s-1 vms-per-s-8 \
     vms-per-s-32 vms-per-s-64 as-cached-translation as-copy-4k snap-create-256M snap-restore-256M \
-    snap-restore-4G; do
+    snap-restore-4G mig-total-1G-idle mig-downtime-1G-idle mig-vmm-downtime-1G-idle \
+    mig-total-1G-100MBs mig-downtime-1G-100MBs mig-vmm-downtime-1G-100MBs; do
   row=$(grep -F "| $m |" "$out/latest.md" 2>/dev/null | head -n 1)
   kite=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')
   qemu=$(echo "$row" | awk -F'|' '{ gsub(/ /, "", $4); print $4 }')
@@ -34,7 +36,8 @@ for m in startup-exit startup-first-byte vmm-overhead-64M vmm-overhead-256M vmm-
   fi
 done
 for png in startup.png memory.png memory-scaling.png scaling.png exits.png virtio-blk.png \
-    virtio-throughput.png virtio-net-pps.png snapshot-restore.png snapshot-create.png; do
+    virtio-throughput.png virtio-net-pps.png snapshot-restore.png snapshot-create.png \
+    migration-downtime.png migration-total.png; do
   if [ -s "$out/$png" ] && [ "$(head -c 4 "$out/$png" | tail -c 3)" = PNG ]; then t_ok "bench-chart-$png"
   else t_fail "bench-chart-$png" "missing or not a PNG (gnuplot-nox installed?)"; fi
 done
