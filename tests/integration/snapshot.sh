@@ -70,7 +70,7 @@ kite_api_stop
 
 # Three copies of the full snapshot at once, resumed at once.
 for i in 1 2 3; do
-  timeout -k 2 3 "$KITE" run --restore "$SNAP" --resume --serial stdio < /dev/null \
+  timeout -k 2 4 "$KITE" run --restore "$SNAP" --resume --serial stdio < /dev/null \
     > "$TMPD/copy$i.txt" 2> "$TMPD/copy$i.err" &
 done
 wait
