@@ -40,7 +40,7 @@ static void decode_payload(const struct snap_section *s)
 	snap_dec_get_str(&dec, str, sizeof(str));
 	if (strlen(str) >= sizeof(str))
 		abort();
-	while (!dec.err && snap_dec_remaining(&dec)) {
+	while (!dec.in.err && snap_dec_remaining(&dec)) {
 		switch (i++ % 5) {
 		case 0:
 			(void)snap_dec_get_u8(&dec);
@@ -59,9 +59,9 @@ static void decode_payload(const struct snap_section *s)
 			break;
 		}
 	}
-	if (dec.off > dec.len)
+	if (dec.in.off > dec.in.len)
 		abort();
-	if (snap_dec_finish(&dec) != (dec.err ? dec.err : 0))
+	if (snap_dec_finish(&dec) != (dec.in.err ? dec.in.err : 0))
 		abort();
 }
 

@@ -84,20 +84,7 @@ void ds_writer_end(struct ds_writer *w)
 	w->v->len = w->len;
 }
 
-/* ---- reader ---- */
-
-static int ds_vfail(struct ds_reader *r, const char *fmt, va_list ap)
-{
-	int n;
-
-	if (r->err)
-		return r->err;
-	r->err = -EINVAL;
-	n = snprintf(r->msg, sizeof(r->msg), "%s: ", r->what);
-	if (n > 0 && (size_t)n < sizeof(r->msg))
-		vsnprintf(r->msg + n, sizeof(r->msg) - (size_t)n, fmt, ap);
-	return r->err;
-}
+/* ---- reader: core/le_reader.h, with the attribute's name first ---- */
 
 int ds_fail(struct ds_reader *r, const char *fmt, ...)
 {
@@ -105,63 +92,34 @@ int ds_fail(struct ds_reader *r, const char *fmt, ...)
 	int ret;
 
 	va_start(ap, fmt);
-	ret = ds_vfail(r, fmt, ap);
+	ret = le_reader_vfail(&r->in, fmt, ap);
 	va_end(ap);
 	return ret;
 }
 
-/* The next @n bytes, or NULL (the reader failed, now or before). */
-static const uint8_t *ds_take(struct ds_reader *r, size_t n)
-{
-	const uint8_t *p;
-
-	if (r->err)
-		return NULL;
-	if (n > r->len - r->off) {
-		ds_fail(r, "truncated at byte %zu: need %zu bytes, %zu left", r->off, n,
-			r->len - r->off);
-		return NULL;
-	}
-	p = r->p + r->off;
-	r->off += n;
-	return p;
-}
-
-static uint64_t ds_get_le(struct ds_reader *r, size_t n)
-{
-	const uint8_t *p = ds_take(r, n);
-
-	return p ? le_get(p, n) : 0;
-}
-
 uint8_t ds_get_u8(struct ds_reader *r)
 {
-	return (uint8_t)ds_get_le(r, 1);
+	return (uint8_t)le_reader_get(&r->in, 1);
 }
 
 uint16_t ds_get_u16(struct ds_reader *r)
 {
-	return (uint16_t)ds_get_le(r, 2);
+	return (uint16_t)le_reader_get(&r->in, 2);
 }
 
 uint32_t ds_get_u32(struct ds_reader *r)
 {
-	return (uint32_t)ds_get_le(r, 4);
+	return (uint32_t)le_reader_get(&r->in, 4);
 }
 
 uint64_t ds_get_u64(struct ds_reader *r)
 {
-	return ds_get_le(r, 8);
+	return le_reader_get(&r->in, 8);
 }
 
 void ds_get_bytes(struct ds_reader *r, void *out, size_t n)
 {
-	const uint8_t *p = ds_take(r, n);
-
-	if (p)
-		memcpy(out, p, n);
-	else
-		memset(out, 0, n);
+	le_reader_get_bytes(&r->in, out, n);
 }
 
 void ds_reader_start(struct ds_reader *r, const char *what, const struct dev_value *v,
@@ -169,13 +127,8 @@ void ds_reader_start(struct ds_reader *r, const char *what, const struct dev_val
 {
 	uint8_t ver;
 
-	r->p = v->bytes;
-	r->len = v->bytes ? v->len : 0;
-	r->off = 0;
-	r->what = what;
-	r->err = 0;
-	r->msg[0] = '\0';
-	if (!r->len) {
+	le_reader_init(&r->in, v->bytes, v->len, what, LE_READER_VALUE);
+	if (!r->in.len) {
 		ds_fail(r, "the value is empty (it starts with a layout version byte)");
 		*version = 0;
 		return;
@@ -191,10 +144,5 @@ void ds_reader_start(struct ds_reader *r, const char *what, const struct dev_val
 
 int ds_reader_end(struct ds_reader *r)
 {
-	if (!r->err && r->off != r->len)
-		ds_fail(r, "%zu bytes left over at byte %zu: not this layout", r->len - r->off,
-			r->off);
-	if (r->err)
-		return err_set(r->err, "%s", r->msg);
-	return 0;
+	return le_reader_end(&r->in);
 }

@@ -26,6 +26,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/le_reader.h"
 
 #define DS_MSG_MAX	200
 
@@ -35,12 +36,9 @@ struct ds_writer {
 	bool overflow;		/* a layout bug: more than ds_writer_start's @max */
 };
 
+/* in.name is the attribute, the first word of every message. */
 struct ds_reader {
-	const uint8_t *p;
-	size_t len, off;
-	const char *what;	/* the attribute, first word of every message */
-	int err;		/* 0 or -EINVAL, sticky */
-	char msg[DS_MSG_MAX];	/* the first failure (kept: err_msg() may be reused) */
+	struct le_reader in;
 };
 
 /* Allocate @v for at most @max bytes and put the layout @version byte. */

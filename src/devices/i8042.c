@@ -209,9 +209,9 @@ static int i8042_set_output_queue(struct device *dev, const struct dev_value *v)
 
 	ds_reader_start(&r, "output_queue", v, I8042_QUEUE_VERSION, &ver);
 	n = ds_get_u8(&r);
-	if (!r.err && n > I8042_QUEUE)
+	if (!r.in.err && n > I8042_QUEUE)
 		ds_fail(&r, "%u bytes, the controller holds %u", n, I8042_QUEUE);
-	if (!r.err)
+	if (!r.in.err)
 		ds_get_bytes(&r, buf, n);
 	ret = ds_reader_end(&r);
 	if (ret)

@@ -370,9 +370,9 @@ static int serial_set_rx_fifo(struct device *dev, const struct dev_value *v)
 
 	ds_reader_start(&r, "rx_fifo", v, SERIAL_FIFO_VERSION, &ver);
 	n = ds_get_u16(&r);
-	if (!r.err && n > SERIAL_RX_BUF)
+	if (!r.in.err && n > SERIAL_RX_BUF)
 		ds_fail(&r, "%u bytes, the FIFO holds %u", n, SERIAL_RX_BUF);
-	if (!r.err)
+	if (!r.in.err)
 		ds_get_bytes(&r, buf, n);
 	ret = ds_reader_end(&r);
 	if (ret)

@@ -116,89 +116,40 @@ int snap_enc_error(const struct snap_enc *enc)
 void snap_dec_init(struct snap_dec *dec, const char *section, const void *p,
 		   size_t len)
 {
-	memset(dec, 0, sizeof(*dec));
-	/* An empty payload may come as NULL; NULL + 0 is still undefined in C. */
-	dec->p = p ? p : (const void *)"";
-	dec->len = len;
-	dec->section = section ? section : "?";
-}
-
-/* Fail the decoder (first failure only) with "section 'NAME': MESSAGE". */
-static void dec_fail(struct snap_dec *dec, const char *fmt, ...) KITE_PRINTF(2, 3);
-
-static void dec_fail(struct snap_dec *dec, const char *fmt, ...)
-{
-	int n;
-	va_list ap;
-
-	if (dec->err)
-		return;
-	dec->err = -EINVAL;
-	n = snprintf(dec->msg, sizeof(dec->msg), "section '%s': ", dec->section);
-	if (n > 0 && (size_t)n < sizeof(dec->msg)) {
-		va_start(ap, fmt);
-		vsnprintf(dec->msg + n, sizeof(dec->msg) - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	err_set(dec->err, "%s", dec->msg);
-}
-
-/* The next @n bytes, or NULL (decoder failed) when fewer are left. */
-static const uint8_t *dec_take(struct snap_dec *dec, size_t n)
-{
-	const uint8_t *p;
-
-	if (dec->err)
-		return NULL;
-	/* off <= len always holds, so the subtraction cannot wrap. */
-	if (n > dec->len - dec->off) {
-		dec_fail(dec, "payload truncated at offset %zu (need %zu bytes, %zu left)",
-			 dec->off, n, dec->len - dec->off);
-		return NULL;
-	}
-	p = dec->p + dec->off;
-	dec->off += n;
-	return p;
-}
-
-static uint64_t dec_get_le(struct snap_dec *dec, size_t n)
-{
-	const uint8_t *p = dec_take(dec, n);
-
-	return p ? le_get(p, n) : 0;
+	le_reader_init(&dec->in, p, len, section, LE_READER_SECTION);
 }
 
 uint8_t snap_dec_get_u8(struct snap_dec *dec)
 {
-	return (uint8_t)dec_get_le(dec, 1);
+	return (uint8_t)le_reader_get(&dec->in, 1);
 }
 
 uint16_t snap_dec_get_u16(struct snap_dec *dec)
 {
-	return (uint16_t)dec_get_le(dec, 2);
+	return (uint16_t)le_reader_get(&dec->in, 2);
 }
 
 uint32_t snap_dec_get_u32(struct snap_dec *dec)
 {
-	return (uint32_t)dec_get_le(dec, 4);
+	return (uint32_t)le_reader_get(&dec->in, 4);
 }
 
 uint64_t snap_dec_get_u64(struct snap_dec *dec)
 {
-	return dec_get_le(dec, 8);
+	return le_reader_get(&dec->in, 8);
 }
 
 uint32_t snap_dec_get_u32_max(struct snap_dec *dec, uint32_t max,
 			      const char *what)
 {
-	size_t off = dec->off;
+	size_t off = dec->in.off;
 	uint32_t v = snap_dec_get_u32(dec);
 
-	if (dec->err)
+	if (dec->in.err)
 		return 0;
 	if (v > max) {
-		dec_fail(dec, "%s %u at offset %zu is over the limit of %u",
-			 what, v, off, max);
+		le_reader_fail(&dec->in, "%s %u at offset %zu is over the limit of %u",
+			       what, v, off, max);
 		return 0;
 	}
 	return v;
@@ -206,36 +157,29 @@ uint32_t snap_dec_get_u32_max(struct snap_dec *dec, uint32_t max,
 
 void snap_dec_get_bytes(struct snap_dec *dec, void *out, size_t n)
 {
-	const uint8_t *p = dec_take(dec, n);
-
-	if (!n)
-		return;
-	if (p)
-		memcpy(out, p, n);
-	else
-		memset(out, 0, n);
+	le_reader_get_bytes(&dec->in, out, n);
 }
 
 void snap_dec_get_str(struct snap_dec *dec, char *out, size_t size)
 {
-	size_t off = dec->off;
+	size_t off = dec->in.off;
 	uint32_t n = snap_dec_get_u32(dec);
 	const uint8_t *p;
 
 	if (size)
 		out[0] = '\0';
-	if (dec->err)
+	if (dec->in.err)
 		return;
 	if (n >= size) {
-		dec_fail(dec, "string at offset %zu is %u bytes, at most %zu fit",
-			 off, n, size ? size - 1 : 0);
+		le_reader_fail(&dec->in, "string at offset %zu is %u bytes, at most %zu fit",
+			       off, n, size ? size - 1 : 0);
 		return;
 	}
-	p = dec_take(dec, n);
+	p = le_reader_take(&dec->in, n);
 	if (!p)
 		return;
 	if (memchr(p, '\0', n)) {
-		dec_fail(dec, "string at offset %zu has a NUL inside", off);
+		le_reader_fail(&dec->in, "string at offset %zu has a NUL inside", off);
 		return;
 	}
 	memcpy(out, p, n);
@@ -244,15 +188,10 @@ void snap_dec_get_str(struct snap_dec *dec, char *out, size_t size)
 
 size_t snap_dec_remaining(const struct snap_dec *dec)
 {
-	return dec->len - dec->off;
+	return dec->in.len - dec->in.off;
 }
 
 int snap_dec_finish(struct snap_dec *dec)
 {
-	if (!dec->err && dec->off != dec->len)
-		dec_fail(dec, "%zu bytes of payload left unread at offset %zu",
-			 dec->len - dec->off, dec->off);
-	if (dec->err)
-		return err_set(dec->err, "%s", dec->msg);
-	return 0;
+	return le_reader_end(&dec->in);
 }

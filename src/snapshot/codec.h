@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/le_reader.h"
 
 struct snap_enc {
 	uint8_t *buf;		/* malloc'd, NULL until the first put */
@@ -31,17 +32,9 @@ struct snap_enc {
 	int err;		/* 0, or -ENOMEM / -EOVERFLOW: sticky */
 };
 
-/* Longest message a decoder keeps for its first failure. */
-#define SNAP_DEC_MSG_MAX 192
-
+/* in.name is the section, named in messages; in.err is the sticky error. */
 struct snap_dec {
-	const uint8_t *p;
-	size_t len, off;
-	const char *section;	/* named in messages; must outlive the decoder */
-	int err;		/* 0 or -EINVAL: sticky */
-	/* The first failure's message, set again by snap_dec_finish() because
-	 * other code may overwrite the thread's message in between. */
-	char msg[SNAP_DEC_MSG_MAX];
+	struct le_reader in;
 };
 
 void snap_enc_init(struct snap_enc *enc);

@@ -81,7 +81,7 @@ static int dec_config(const struct snap_section *sec, struct vm_config *c, char 
 	snap_dec_get_str(&d, console_path, console_len);
 	c->console_path = console_path[0] ? console_path : NULL;
 	c->nr_disks = snap_dec_get_u32_max(&d, VM_DISKS_MAX, "disk count");
-	for (i = 0; i < c->nr_disks && !d.err; i++) {
+	for (i = 0; i < c->nr_disks && !d.in.err; i++) {
 		struct virtio_blk_config_in *k = &c->disks[i];
 
 		memset(k, 0, sizeof(*k));
@@ -92,7 +92,7 @@ static int dec_config(const struct snap_section *sec, struct vm_config *c, char 
 		k->queues = snap_dec_get_u32_max(&d, VBLK_QUEUES_MAX, "disk queues");
 	}
 	c->nr_nets = snap_dec_get_u32_max(&d, VM_NETS_MAX, "network device count");
-	for (i = 0; i < c->nr_nets && !d.err; i++) {
+	for (i = 0; i < c->nr_nets && !d.in.err; i++) {
 		struct virtio_net_config_in *n = &c->nets[i];
 
 		memset(n, 0, sizeof(*n));
@@ -103,7 +103,7 @@ static int dec_config(const struct snap_section *sec, struct vm_config *c, char 
 		n->queues = snap_dec_get_u32_max(&d, VNET_PAIRS_MAX, "network queues");
 		snap_dec_get_str(&d, n->id, sizeof(n->id));
 		n->nr_hostfwd = snap_dec_get_u32_max(&d, VNET_HOSTFWD_MAX, "port forwards");
-		for (j = 0; j < n->nr_hostfwd && !d.err; j++)
+		for (j = 0; j < n->nr_hostfwd && !d.in.err; j++)
 			snap_dec_get_str(&d, n->hostfwd[j], sizeof(n->hostfwd[j]));
 	}
 	if (snap_dec_finish(&d))
@@ -218,17 +218,17 @@ int vm_snapshot_check_cpuid(const struct vm_snapshot *snap, unsigned int vcpu,
 		return ret;
 	snap_dec_init_section(&d, sec);
 	n = snap_dec_get_u32_max(&d, CPUID_MAX_ENT, "CPUID entries");
-	if (!d.err && n != here->nent)
+	if (!d.in.err && n != here->nent)
 		return err_set(-EINVAL, "snapshot was taken on another CPU: vCPU %u saw %u CPUID "
 			       "leaves, this host offers %u", vcpu, n, here->nent);
-	for (i = 0; i < n && !d.err; i++) {
+	for (i = 0; i < n && !d.in.err; i++) {
 		const struct kvm_cpuid_entry2 *x = &here->entries[i];
 		uint32_t v[7];
 		unsigned int k;
 
 		for (k = 0; k < 7; k++)
 			v[k] = snap_dec_get_u32(&d);
-		if (d.err)
+		if (d.in.err)
 			break;
 		if (v[0] != x->function || v[1] != x->index || v[3] != x->eax || v[4] != x->ebx ||
 		    v[5] != x->ecx || v[6] != x->edx)
@@ -309,7 +309,7 @@ static int restore_device(struct snap_dec *d, struct device *dev)
 	snap_dec_get_str(d, type, sizeof(type));
 	ver = snap_dec_get_u32(d);
 	n = snap_dec_get_u32_max(d, 256, "attributes");
-	if (d->err)
+	if (d->in.err)
 		return -EINVAL;
 	if (strcmp(type, dev->cls->type))
 		return err_set(-EINVAL, "snapshot: device '%s' is a %s in the snapshot, a %s here",
@@ -318,7 +318,7 @@ static int restore_device(struct snap_dec *d, struct device *dev)
 		return err_set(-EPROTONOSUPPORT, "snapshot: device '%s' (%s) has state version %u, "
 			       "this kite reads version %u", dev->id, type, ver,
 			       dev->cls->state_version);
-	for (i = 0; i < n && !d->err; i++) {
+	for (i = 0; i < n && !d->in.err; i++) {
 		const struct dev_attr *a;
 		struct dev_value v;
 		uint8_t t;
@@ -333,16 +333,16 @@ static int restore_device(struct snap_dec *d, struct device *dev)
 		case DEV_ATTR_STR: snap_dec_get_str(d, v.str, sizeof(v.str)); break;
 		case DEV_ATTR_BYTES:
 			v.len = snap_dec_get_u32_max(d, DEV_BYTES_MAX, "attribute bytes");
-			if (!d->err && !dev_value_alloc(&v, v.len))
+			if (!d->in.err && !dev_value_alloc(&v, v.len))
 				return err_set(-ENOMEM, "out of memory");
 			snap_dec_get_bytes(d, v.bytes, v.len);
 			break;
 		default:
-			if (!d->err)
+			if (!d->in.err)
 				return err_set(-EINVAL, "snapshot: device '%s' attribute '%s' has "
 					       "unknown type %u", dev->id, attr, t);
 		}
-		if (d->err) {
+		if (d->in.err) {
 			dev_value_release(&v);
 			break;
 		}
@@ -358,7 +358,7 @@ static int restore_device(struct snap_dec *d, struct device *dev)
 			return err_prefix(ret, "snapshot: restoring device '%s' attribute '%s'",
 					  dev->id, attr);
 	}
-	return d->err ? -EINVAL : 0;
+	return d->in.err ? -EINVAL : 0;
 }
 
 static int restore_devices(struct vm *vm, const struct vm_snapshot *snap)
@@ -374,21 +374,21 @@ static int restore_devices(struct vm *vm, const struct vm_snapshot *snap)
 		return ret;
 	snap_dec_init_section(&d, sec);
 	n = snap_dec_get_u32_max(&d, DEV_MAX, "devices");
-	if (!d.err && n != vm->devices.nr)
+	if (!d.in.err && n != vm->devices.nr)
 		return err_set(-EINVAL, "snapshot: it has %u devices, this machine %u", n,
 			       vm->devices.nr);
-	for (i = 0; i < n && !d.err; i++) {
+	for (i = 0; i < n && !d.in.err; i++) {
 		snap_dec_get_str(&d, id, sizeof(id));
 		for (k = 0; k < vm->devices.nr && strcmp(vm->devices.devs[k]->id, id); k++)
 			;
-		if (d.err)
+		if (d.in.err)
 			break;
 		if (k == vm->devices.nr || seen[k])
 			return err_set(-EINVAL, "snapshot: device '%s' is not in this machine "
 				       "(or twice in the snapshot)", id);
 		seen[k] = true;
 		ret = restore_device(&d, vm->devices.devs[k]);
-		if (ret && !d.err)
+		if (ret && !d.in.err)
 			return ret;
 	}
 	return snap_dec_finish(&d) ? -EINVAL : 0;
@@ -532,7 +532,7 @@ int vm_snapshot_open(struct vm_snapshot *snap, const char *path, const char *mem
 	snap_dec_init_section(&d, sec);
 	snap->mem_size = snap_dec_get_u64(&d);
 	snap->nr_mem = snap_dec_get_u32_max(&d, SNAP_MEM_CHAIN_MAX, "memory files");
-	for (i = 0; i < snap->nr_mem && !d.err; i++) {
+	for (i = 0; i < snap->nr_mem && !d.in.err; i++) {
 		snap_dec_get_str(&d, snap->mem_path[i], sizeof(snap->mem_path[i]));
 		snap_dec_get_bytes(&d, snap->mem_id[i], SNAP_MEM_ID_LEN);
 	}

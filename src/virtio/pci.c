@@ -303,14 +303,14 @@ static void vp_state_decode(struct virtio_pci *vp, struct ds_reader *r, struct v
 	unsigned int i, k, n;
 
 	n = ds_get_u16(r);
-	if (!r->err && n != PCI_CFG_LEGACY_SIZE) {
+	if (!r->in.err && n != PCI_CFG_LEGACY_SIZE) {
 		ds_fail(r, "%u bytes of PCI config space (this kite saves %u)", n,
 			PCI_CFG_LEGACY_SIZE);
 		return;
 	}
 	ds_get_bytes(r, st->cfg, PCI_CFG_LEGACY_SIZE);
 	n = ds_get_u16(r);
-	if (!r->err && n != vp->msix.nr) {
+	if (!r->in.err && n != vp->msix.nr) {
 		ds_fail(r, "%u MSI-X vectors, this device has %u", n, vp->msix.nr);
 		return;
 	}
@@ -319,9 +319,9 @@ static void vp_state_decode(struct virtio_pci *vp, struct ds_reader *r, struct v
 			st->entry[i][k] = ds_get_u32(r);
 	for (i = 0; i < msix_pba_size(vp->msix.nr) / 8; i++)
 		st->pba[i] = ds_get_u64(r);
-	if (!r->err && pci_dev_check_config(&vp->pdev, st->cfg))
+	if (!r->in.err && pci_dev_check_config(&vp->pdev, st->cfg))
 		ds_fail(r, "%s", err_msg());
-	if (!r->err && msix_check_state(&vp->msix, (const uint32_t (*)[4])st->entry, st->pba))
+	if (!r->in.err && msix_check_state(&vp->msix, (const uint32_t (*)[4])st->entry, st->pba))
 		ds_fail(r, "%s", err_msg());
 }
 

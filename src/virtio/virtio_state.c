@@ -333,7 +333,7 @@ static int vs_decode(struct virtio_dev *vd, const struct dev_value *in, struct v
 	ds_reader_start(&r, "virtio_state", in, VS_VERSION, &ver);
 	vs_get_header(&r, im);
 	vs_check_header(&r, vd, im);
-	if (r.err)
+	if (r.in.err)
 		return ds_reader_end(&r);	/* counts are wrong: stop here */
 	ds_get_bytes(&r, im->config, im->config_len);
 	ds_get_bytes(&r, im->msg, im->msg_len);
@@ -342,7 +342,7 @@ static int vs_decode(struct virtio_dev *vd, const struct dev_value *in, struct v
 		ds_fail(&r, "the NEEDS_RESET message contains a NUL byte");
 	for (i = 0; i < im->nr_queues; i++)
 		vs_get_queue(&r, &im->q[i]);
-	for (i = 0; i < im->nr_queues && !r.err; i++)
+	for (i = 0; i < im->nr_queues && !r.in.err; i++)
 		vs_check_queue(&r, vd, im, i);
 	return ds_reader_end(&r);
 }
@@ -464,10 +464,10 @@ int virtio_attr_set_transport_state(struct device *dev, const struct dev_value *
 
 	ds_reader_start(&r, "transport_state", in, TS_VERSION, &ver);
 	id = ds_get_u8(&r);
-	if (!r.err && id != ts_id(vd))
+	if (!r.in.err && id != ts_id(vd))
 		ds_fail(&r, "written by %s (%u); this device is on %s", ts_name(id), id,
 			ts_name(ts_id(vd)));
-	if (r.err || !vd->tops || !vd->tops->state_load)
+	if (r.in.err || !vd->tops || !vd->tops->state_load)
 		return ds_reader_end(&r);
 	return vd->tops->state_load(vd, &r);
 }

@@ -824,7 +824,7 @@ static int net_set_state(struct device *dev, const struct dev_value *in)
 	ds_reader_start(&r, "net_state", in, 1, &ver);
 	pairs = ds_get_u16(&r);
 	link = ds_get_u8(&r);
-	if (!r.err && (pairs < 1 || pairs > n->pairs || link > 1))
+	if (!r.in.err && (pairs < 1 || pairs > n->pairs || link > 1))
 		ds_fail(&r, "%u queue pairs in use (the device has %u), link %u", pairs,
 			n->pairs, link);
 	ret = ds_reader_end(&r);

@@ -98,7 +98,7 @@ static void a_short_read_names_the_section_offset_and_sizes(void)
 	snap_dec_init(&dec, "pit", buf, sizeof(buf));
 	snap_dec_get_bytes(&dec, buf, 40);
 	CHECK_EQ(snap_dec_get_u64(&dec), 0);
-	CHECK_EQ(dec.err, -EINVAL);
+	CHECK_EQ(dec.in.err, -EINVAL);
 	CHECK_STR_CONTAINS(err_msg(),
 		"section 'pit': payload truncated at offset 40 (need 8 bytes, 4 left)");
 	err_clear();
