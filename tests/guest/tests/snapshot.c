@@ -40,6 +40,7 @@
  * page written in iteration I (a lost dirty page).
  */
 #include "lib.h"
+#include "netframe.h"
 #include "boot.h"
 #include "paging.h"
 #include "pattern.h"
@@ -322,22 +323,6 @@ static uint8_t nmac[6], gw_mac[6], *ntxbuf;
 static uint32_t my_ip = 0x0a00020f, gw_ip = 0x0a000202;
 static uint16_t udp_port = 7, ip_id;
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p) { return (uint32_t)be16(p) << 16 | be16(p + 2); }
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
-
-static uint16_t ip_csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += be16(p + i);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 static void net_send(uint32_t len)
 {
@@ -354,39 +339,15 @@ static void net_send(uint32_t len)
 
 static void net_arp(uint16_t op, const uint8_t *dst, const uint8_t *tha, uint32_t tpa)
 {
-	uint8_t *f = ntxbuf + NET_HDR;
-
-	memcpy(f, dst, 6);
-	memcpy(f + 6, nmac, 6);
-	put16(f + 12, 0x0806);
-	put16(f + 14, 1);
-	put16(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	put16(f + 20, op);
-	memcpy(f + 22, nmac, 6);
-	put32(f + 28, my_ip);
-	memcpy(f + 32, tha, 6);
-	put32(f + 38, tpa);
-	net_send(42);
+	frame_arp(ntxbuf + NET_HDR, op, dst, nmac, my_ip, tha, tpa);
+	net_send(ARP_FRAME_LEN);
 }
 
 static void net_udp(const char *payload, uint16_t plen)
 {
-	uint8_t *f = ntxbuf + NET_HDR, *ip = f + 14, *udp = ip + 20;
+	uint8_t *f = ntxbuf + NET_HDR, *udp = f + ETH_HLEN + IPV4_HLEN;
 
-	memcpy(f, gw_mac, 6);
-	memcpy(f + 6, nmac, 6);
-	put16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + 8 + plen));
-	put16(ip + 4, ++ip_id);
-	ip[8] = 64;
-	ip[9] = 17;
-	put32(ip + 12, my_ip);
-	put32(ip + 16, gw_ip);
-	put16(ip + 10, ip_csum(ip, 20));
+	frame_ipv4(f, gw_mac, nmac, my_ip, gw_ip, 17, ++ip_id, (uint16_t)(8 + plen));
 	put16(udp, NET_SRC_PORT);
 	put16(udp + 2, udp_port);
 	put16(udp + 4, (uint16_t)(8 + plen));

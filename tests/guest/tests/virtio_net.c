@@ -17,6 +17,7 @@
  * UDP to 10.0.2.2:port goes to the host's 127.0.0.1:port.
  */
 #include "lib.h"
+#include "netframe.h"
 #include "tsc.h"
 #include "virtq.h"
 
@@ -32,10 +33,6 @@ static uint32_t my_ip, gw_ip;	/* host order */
 static uint8_t *txbuf;
 static unsigned int rx_frames, tx_frames;
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
 
 static bool parse_ip(const char *s, uint32_t *ip)
 {
@@ -60,20 +57,6 @@ static bool parse_ip(const char *s, uint32_t *ip)
 	return !*s;
 }
 
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += be16(p + i);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 static void send_frame(const uint8_t *frame, uint32_t len)
 {
 	struct vq_buf b = { dma_pa(txbuf), NET_HDR + len, false };
@@ -91,18 +74,7 @@ static void send_arp(uint16_t op, const uint8_t *tha, const uint8_t *dst_mac, ui
 	uint8_t f[60];
 
 	memset(f, 0, sizeof(f));
-	memcpy(f, dst_mac, 6);
-	memcpy(f + 6, mac, 6);
-	put16(f + 12, 0x0806);
-	put16(f + 14, 1);
-	put16(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	put16(f + 20, op);
-	memcpy(f + 22, mac, 6);
-	put32(f + 28, my_ip);
-	memcpy(f + 32, tha, 6);
-	put32(f + 38, tpa);
+	frame_arp(f, op, dst_mac, mac, my_ip, tha, tpa);
 	send_frame(f, sizeof(f));
 }
 
@@ -111,21 +83,8 @@ static void send_ip(uint8_t proto, const uint8_t *payload, uint16_t plen)
 {
 	static uint8_t f[1514];
 	static uint16_t ip_id = 1;
-	uint8_t *ip = f + 14;
-
-	memcpy(f, gw_mac, 6);
-	memcpy(f + 6, mac, 6);
-	put16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + plen));
-	put16(ip + 4, ip_id++);
-	ip[8] = 64;
-	ip[9] = proto;
-	put32(ip + 12, my_ip);
-	put32(ip + 16, gw_ip);
-	put16(ip + 10, csum(ip, 20));
-	memcpy(ip + 20, payload, plen);
+	frame_ipv4(f, gw_mac, mac, my_ip, gw_ip, proto, ip_id++, plen);
+	memcpy(f + ETH_HLEN + IPV4_HLEN, payload, plen);
 	send_frame(f, 14 + 20 + plen < 60 ? 60 : 14u + 20 + plen);
 }
 
@@ -273,7 +232,7 @@ GUEST_TEST(vnet, "[transport=mmio|pci] [mode=ping|udp] [ip=] [gw=]: ARP + ICMP e
 		put16(pkt + 6, 1);
 		for (i = 8; i < 64; i++)
 			pkt[i] = (uint8_t)(i * 7 + 1);
-		put16(pkt + 2, csum(pkt, 64));
+		put16(pkt + 2, inet_csum(pkt, 64));
 		while (!ok && (int64_t)(end - rdtsc()) > 0) {
 			send_ip(1, pkt, 64);
 			ok = rx_until(WANT_ICMP, pkt, 64, 0, 1000);
