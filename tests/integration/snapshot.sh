@@ -83,7 +83,7 @@ for i in 1 2 3; do
 done
 
 # The diff: base memory + the diff's pages.
-timeout -k 2 1.5 "$KITE" run --restore "$TMPD/diff.snap" --resume --serial stdio < /dev/null \
+timeout -k 2 3 "$KITE" run --restore "$TMPD/diff.snap" --resume --serial stdio < /dev/null \
   > "$TMPD/fromdiff.txt" 2> "$TMPD/fromdiff.err"
 if why=$(consecutive "$TMPD/src-at-diff.txt" "$TMPD/fromdiff.txt"); then
   t_ok snapshot-restored-from-diff-continues
@@ -143,7 +143,7 @@ cp "$TMPD/loaded.txt" "$TMPD/loaded-at-again.txt"
 kite_api_stop
 if why=$(consecutive "$TMPD/src-at-full.txt" "$TMPD/loaded.txt"); then t_ok snapshot-loaded-through-the-api-continues
 else t_fail snapshot-loaded-through-the-api-continues "$why; stderr: $(head -c 300 "$TMPD/loaded.err")"; fi
-timeout -k 2 1.5 "$KITE" run --restore "$TMPD/again.snap" --resume --serial stdio < /dev/null \
+timeout -k 2 3 "$KITE" run --restore "$TMPD/again.snap" --resume --serial stdio < /dev/null \
   > "$TMPD/again.txt" 2> "$TMPD/again.err"
 if why=$(consecutive "$TMPD/src-at-full.txt" "$TMPD/loaded-at-again.txt" "$TMPD/again.txt"); then
   t_ok snapshot-of-a-loaded-vm-continues
@@ -175,7 +175,7 @@ kite_api_stop
 rdiff_kib=$(du -k "$TMPD/rdiff.mem" | cut -f1)
 if [ "$rdiff_kib" -le "$used_kib" ]; then t_ok snapshot-diff-after-restore-holds-only-changes
 else t_fail snapshot-diff-after-restore-holds-only-changes "diff $rdiff_kib KiB, full $used_kib KiB"; fi
-timeout -k 2 1.5 "$KITE" run --restore "$TMPD/rdiff.snap" --resume --serial stdio < /dev/null \
+timeout -k 2 3 "$KITE" run --restore "$TMPD/rdiff.snap" --resume --serial stdio < /dev/null \
   > "$TMPD/fromrdiff.txt" 2> "$TMPD/fromrdiff.err"
 if why=$(consecutive "$TMPD/rdiff-at.txt" "$TMPD/fromrdiff.txt"); then
   t_ok snapshot-restored-from-diff-after-restore-continues
