@@ -21,6 +21,24 @@ consecutive() {
     END { if (!bad && NR < 5) { print "only " NR " lines"; bad = 1 } exit bad }'
 }
 
+# start_copy OUT ERR SNAPSHOT : restore and resume a copy in the background
+# (COPY_PID); stop_copy OUT PID : once it printed 10 new lines (or after 20 s,
+# loaded machines and sanitizers being slow), stop it.
+start_copy() {
+  timeout -k 2 25 "$KITE" run --restore "$3" --resume --serial stdio < /dev/null > "$1" 2> "$2" &
+  COPY_PID=$!
+}
+stop_copy() {
+  local i
+  for i in $(seq 200); do
+    [ "$(grep -c 'count' "$1" 2>/dev/null)" -ge 10 ] && break
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -TERM "$2" 2>/dev/null
+  wait "$2" 2>/dev/null
+}
+
 wait_count() {   # FILE N: until the file shows count >= N (5 s)
   local i
   for i in $(seq 100); do
@@ -69,11 +87,12 @@ else t_fail snapshot-diff-is-not-larger-than-full "diff $diff_kib KiB, full $use
 kite_api_stop
 
 # Three copies of the full snapshot at once, resumed at once.
+pids=()
 for i in 1 2 3; do
-  timeout -k 2 4 "$KITE" run --restore "$SNAP" --resume --serial stdio < /dev/null \
-    > "$TMPD/copy$i.txt" 2> "$TMPD/copy$i.err" &
+  start_copy "$TMPD/copy$i.txt" "$TMPD/copy$i.err" "$SNAP"
+  pids+=($COPY_PID)
 done
-wait
+for i in 1 2 3; do stop_copy "$TMPD/copy$i.txt" "${pids[$((i - 1))]}"; done
 for i in 1 2 3; do
   if why=$(consecutive "$TMPD/src-at-full.txt" "$TMPD/copy$i.txt"); then
     t_ok "snapshot-restored-copy-$i-continues-the-counter"
@@ -83,8 +102,8 @@ for i in 1 2 3; do
 done
 
 # The diff: base memory + the diff's pages.
-timeout -k 2 3 "$KITE" run --restore "$TMPD/diff.snap" --resume --serial stdio < /dev/null \
-  > "$TMPD/fromdiff.txt" 2> "$TMPD/fromdiff.err"
+start_copy "$TMPD/fromdiff.txt" "$TMPD/fromdiff.err" "$TMPD/diff.snap"
+stop_copy "$TMPD/fromdiff.txt" $COPY_PID
 if why=$(consecutive "$TMPD/src-at-diff.txt" "$TMPD/fromdiff.txt"); then
   t_ok snapshot-restored-from-diff-continues
 else
@@ -143,8 +162,8 @@ cp "$TMPD/loaded.txt" "$TMPD/loaded-at-again.txt"
 kite_api_stop
 if why=$(consecutive "$TMPD/src-at-full.txt" "$TMPD/loaded.txt"); then t_ok snapshot-loaded-through-the-api-continues
 else t_fail snapshot-loaded-through-the-api-continues "$why; stderr: $(head -c 300 "$TMPD/loaded.err")"; fi
-timeout -k 2 3 "$KITE" run --restore "$TMPD/again.snap" --resume --serial stdio < /dev/null \
-  > "$TMPD/again.txt" 2> "$TMPD/again.err"
+start_copy "$TMPD/again.txt" "$TMPD/again.err" "$TMPD/again.snap"
+stop_copy "$TMPD/again.txt" $COPY_PID
 if why=$(consecutive "$TMPD/src-at-full.txt" "$TMPD/loaded-at-again.txt" "$TMPD/again.txt"); then
   t_ok snapshot-of-a-loaded-vm-continues
 else t_fail snapshot-of-a-loaded-vm-continues "$why; stderr: $(head -c 300 "$TMPD/again.err")"; fi
@@ -175,8 +194,8 @@ kite_api_stop
 rdiff_kib=$(du -k "$TMPD/rdiff.mem" | cut -f1)
 if [ "$rdiff_kib" -le "$used_kib" ]; then t_ok snapshot-diff-after-restore-holds-only-changes
 else t_fail snapshot-diff-after-restore-holds-only-changes "diff $rdiff_kib KiB, full $used_kib KiB"; fi
-timeout -k 2 3 "$KITE" run --restore "$TMPD/rdiff.snap" --resume --serial stdio < /dev/null \
-  > "$TMPD/fromrdiff.txt" 2> "$TMPD/fromrdiff.err"
+start_copy "$TMPD/fromrdiff.txt" "$TMPD/fromrdiff.err" "$TMPD/rdiff.snap"
+stop_copy "$TMPD/fromrdiff.txt" $COPY_PID
 if why=$(consecutive "$TMPD/rdiff-at.txt" "$TMPD/fromrdiff.txt"); then
   t_ok snapshot-restored-from-diff-after-restore-continues
 else t_fail snapshot-restored-from-diff-after-restore-continues "$why; $(head -c 300 "$TMPD/fromrdiff.err")"; fi
