@@ -9,20 +9,24 @@
 # downtime target of MIG_DOWNTIME_MS ms, no bandwidth limit, auto-converge on.
 #
 # Tasks (each alternates kite/QEMU; one source and one destination VMM per
-# run, on 127.0.0.1):
+# run, on 127.0.0.1; every guest also gets tick_us=MIG_TICK_US):
 #   mig-1G-idle     test=snapwork mb=1 period_ms=1 dirty_mb_s=0: no page
-#                   writes, a heartbeat line as fast as the serial port allows
+#                   writes, a line as fast as the serial port allows
 #   mig-1G-100MBs   test=snapwork mb=16 period_ms=10 dirty_mb_s=100
 #   mig-1G-1GBs     test=snapwork mb=16 period_ms=10 dirty_mb_s=1000 (not in
 #                   quick mode)
 # snapwork prints "snapwork iter=I ..." after every iteration (page writes
-# paced over the period, then a check of its whole buffer): that line is the
-# heartbeat.  The serial output of the source and of the destination VMM goes
-# to one reader, bench/tools/stamp_lines (real-time priority when chrt
-# works), that timestamps every line as it arrives (CLOCK_MONOTONIC), and
-# also a marker written just before the migrate request.  From its log:
-#   mig-total-*     migrate request -> the first line from the destination
-#   mig-downtime-*  the gap between the last line from the source and the
+# paced over the period, then a check of its whole buffer) and, with
+# tick_us=N, a '.' whenever N us have passed since the last one (between
+# page writes, between pages of the check, in the pacing waits; never inside
+# a line): the bytes are the heartbeat, the lines prove continuity.  The
+# serial output of the source and of the destination VMM goes to one reader,
+# bench/tools/stamp_lines -b (real-time priority when chrt works), that
+# timestamps every read() that brought bytes and every line as they arrive
+# (CLOCK_MONOTONIC), and also a marker written just before the migrate
+# request.  From its log:
+#   mig-total-*     migrate request -> the first byte from the destination
+#   mig-downtime-*  the gap between the last byte from the source and the
 #                   first one from the destination (the heartbeat stops and
 #                   resumes: the switch-over)
 #   mig-vmm-downtime-*  the downtime the VMM reports (kite: its log line
@@ -31,19 +35,21 @@
 # Every run checks that the guest's output continues across the switch
 # (iterations consecutive, every line whole, no FAIL: snapwork also checks
 # its whole buffer after every iteration) and that the destination keeps
-# running.  The notes give the heartbeat interval and the guest's real dirty
-# rate before and during the migration, and the VMMs' own total times.
+# running.  The notes give the heartbeat interval (the resolution), the
+# largest gaps before and after the switch, the guest's real dirty rate
+# before and during the migration, and the VMMs' own total times.
 
 MIG_MEM=1024
 MIG_DOWNTIME_MS=50
 MIG_PRE_MS=500            # heartbeat on the source before migrating
 MIG_POST_LINES=25         # lines from the destination before it is stopped
 MIG_TIMEOUT_S=120         # one migration
-MIG_STAMP_US=500          # stamp_lines -i: reads at most every 0.5 ms
+MIG_TICK_US=200           # snapwork tick_us: a '.' every 0.2 ms between lines
+MIG_STAMP_US=100          # stamp_lines -i: reads at most every 0.1 ms
 declare -A MIG_ARGS=(
-  [idle]="mb=1 period_ms=1 dirty_mb_s=0"
-  [100MBs]="mb=16 period_ms=10 dirty_mb_s=100"
-  [1GBs]="mb=16 period_ms=10 dirty_mb_s=1000"
+  [idle]="mb=1 period_ms=1 dirty_mb_s=0 tick_us=$MIG_TICK_US"
+  [100MBs]="mb=16 period_ms=10 dirty_mb_s=100 tick_us=$MIG_TICK_US"
+  [1GBs]="mb=16 period_ms=10 dirty_mb_s=1000 tick_us=$MIG_TICK_US"
 )
 MIG_SCENARIOS=(idle 100MBs 1GBs)
 MIG_RT=()                 # chrt -f 10, when it works
@@ -72,9 +78,9 @@ migration_register() {
       1GBs) what="writing 1 GB/s" ;;
     esac
     bench_metric "mig-total-1G-$sc" ms "<= 1x" \
-      "live migration of a $size guest $what over loopback, total: from the migrate request to the first serial line the guest writes on the destination (test=snapwork ${MIG_ARGS[$sc]})"
+      "live migration of a $size guest $what over loopback, total: from the migrate request to the first serial byte the guest writes on the destination (test=snapwork ${MIG_ARGS[$sc]})"
     bench_metric "mig-downtime-1G-$sc" ms "<= 0.5x" \
-      "the same migration, downtime seen by the guest: the gap in its serial heartbeat across the switch (last line from the source to the first from the destination, both timestamped as they reach the host on one clock)"
+      "the same migration, downtime seen by the guest: the gap in its serial heartbeat (a byte at least every ${MIG_TICK_US} us) across the switch: last byte from the source to the first from the destination, both timestamped as they reach the host on one clock (read every ${MIG_STAMP_US} us at most)"
     bench_metric "mig-vmm-downtime-1G-$sc" ms "" \
       "the same migration, downtime as each VMM reports it (kite: pause to the destination running, GET /migrate downtime_ms; QEMU: query-migrate downtime, measured on the source)"
     bench_task "mig-1G-$sc" "migration_${sc}_run"
@@ -212,7 +218,7 @@ mig_wait_pre() {          # LOG
   local i
   for ((i = 0; i < 600; i++)); do
     kill -0 "$MIG_SRC_PID" 2>/dev/null || { bench_fail "the source VM stopped before migrating: $(tail -c 300 "$MIG_DIR/src.err" | tr -c '[:print:]' ' ')"; return 1; }
-    grep -q ' src snapwork iter=' "$1" && break
+    grep -qE ' src \.*snapwork iter=' "$1" && break
     mig_sleep 0.05
   done
   if [ "$i" = 600 ]; then
@@ -234,63 +240,93 @@ mig_wait_listen() {       # PORT
   return 1
 }
 
-# The log's figures, as key=value words (or error=...):
-#   total_ms gap_ms     migrate marker -> first destination line; last source
-#                       line -> first destination line
-#   hb_ms               median interval between heartbeats before migrating
+# The log's figures, as key=value words (or error=...).  Byte arrivals (the
+# "NAME+ N" records of stamp_lines -b) give the times, lines (leading tick
+# dots stripped) the continuity checks and the dirty rates:
+#   total_ms gap_ms     migrate marker -> first byte from the destination;
+#                       last byte from the source -> first from the destination
+#   hb_ms               median interval between byte arrivals from the source
+#                       before migrating (the heartbeat's resolution)
+#   line_ms             median interval between lines before migrating
 #   pre_mbs mig_mbs     page writes (MB/s) before and during the migration:
-#                       heartbeats x page writes per iteration x 4 KiB
-#   mig_hb_ms           mean heartbeat interval on the source during the migration
-#   precopy_gap_ms      largest gap between source lines during the migration
-#   post_gap_ms         largest gap between destination lines after the first
+#                       lines x page writes per iteration x 4 KiB
+#   mig_line_ms         mean line interval on the source during the migration
+#   precopy_gap_ms      largest gap between byte arrivals from the source
+#                       after the marker (during pre-copy)
+#   post_gap_ms         largest gap between byte arrivals from the destination
 mig_analyze() {           # LOG
   awk '
     function bad(m) { print "error=" m; err = 1; exit }
+    function qsort(a, lo, hi,   i, last, x) {
+      if (lo >= hi) return
+      x = a[lo]; a[lo] = a[int((lo + hi) / 2)]; a[int((lo + hi) / 2)] = x
+      last = lo
+      for (i = lo + 1; i <= hi; i++)
+        if (a[i] < a[lo]) { last++; x = a[last]; a[last] = a[i]; a[i] = x }
+      x = a[lo]; a[lo] = a[last]; a[last] = x
+      qsort(a, lo, last - 1); qsort(a, last + 1, hi)
+    }
+    # Median of the intervals between t[from..to].
+    function median_iv(t, from, to,   iv, n, i) {
+      n = 0
+      for (i = from + 1; i <= to; i++) iv[++n] = t[i] - t[i - 1]
+      if (!n) return 0
+      qsort(iv, 1, n)
+      return (n % 2) ? iv[(n + 1) / 2] : (iv[n / 2] + iv[n / 2 + 1]) / 2
+    }
     { t = $1; name = $2; text = substr($0, length($1) + length($2) + 3) }
     name == "ctl" { if (text == "migrate") tm = t; next }
+    name == "src+" {
+      if (fb) bad("bytes from the source after the first bytes from the destination")
+      if (!tm) { if (npre) pb[++npb] = t }       # from the first heartbeat line on
+      else if (lb >= tm && t - lb > pgap) pgap = t - lb
+      lb = t; next
+    }
+    name == "dst+" {
+      if (!fb) fb = t
+      else if (t - ldb > dgap) dgap = t - ldb
+      ldb = t; next
+    }
     name == "src" {
       if (fd) bad("a source line after the first destination line: " substr(text, 1, 80))
-      if (text ~ /page writes per iteration/)
+      hl = text; sub(/^\.+/, "", hl)
+      if (hl ~ /page writes per iteration/)
         for (i = 3; i < NF; i++) if ($(i + 1) == "page" && $(i + 2) == "writes") k = $i
-      if (!tm) { if (text ~ /^snapwork iter=/) pre[++npre] = t }
-      else {
-        if (ls >= tm && t - ls > pgap) pgap = t - ls
-        if (text ~ /^snapwork iter=/) nmig++
-      }
+      if (!tm) { if (hl ~ /^snapwork iter=/) pre[++npre] = t }
+      else if (hl ~ /^snapwork iter=/) nmig++
       ls = t; line[++nl] = text; next
     }
     name == "src~" { partial = text; next }     # written last, when the reader stops
     name == "dst" {
       if (!fd) { fd = t; fdi = nl + 1 }
-      else if (t - ld > dgap) dgap = t - ld
-      ld = t; line[++nl] = text; nd++; next
+      line[++nl] = text; nd++; next
     }
     END {
       if (err) exit 1
       if (!tm) bad("no migrate marker")
       if (!fd) bad("no line from the destination")
       if (!ls) bad("no line from the source")
-      if (npre < 6) bad("only " npre " heartbeats before migrating")
+      if (!fb || !lb) bad("no byte records (stamp_lines -b) from the " (fb ? "source" : "destination"))
+      if (npre < 6) bad("only " npre " heartbeat lines before migrating")
+      if (npb < 10) bad("only " npb " byte arrivals before migrating")
       line[fdi] = partial line[fdi]     # the line the source began, ended by the destination
       for (i = 1; i <= nl; i++) {
-        if (line[i] ~ /FAIL/) bad("guest: " substr(line[i], 1, 200))
-        if (line[i] !~ /snapwork iter=/) continue
-        if (line[i] !~ /^snapwork iter=[0-9]+ sum=0x[0-9a-f]+ tsc=[0-9]+$/) bad("broken line: " substr(line[i], 1, 100))
-        split(line[i], w, /[= ]/)
+        l = line[i]; sub(/^\.+/, "", l)         # tick_us dots come only before a line
+        if (l ~ /FAIL/) bad("guest: " substr(l, 1, 200))
+        if (l !~ /snapwork iter=/) continue
+        if (l !~ /^snapwork iter=[0-9]+ sum=0x[0-9a-f]+ tsc=[0-9]+$/) bad("broken line: " substr(line[i], 1, 100))
+        split(l, w, /[= ]/)
         if (it && w[3] != it + 1) bad("iteration " w[3] " after " it)
         it = w[3]
       }
-      # heartbeat interval before migrating: median, the first 3 left out
-      n = 0
-      for (i = 5; i <= npre; i++) iv[++n] = pre[i] - pre[i - 1]
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (iv[j] < iv[i]) { x = iv[i]; iv[i] = iv[j]; iv[j] = x }
-      hb = (n % 2) ? iv[(n + 1) / 2] : (iv[n / 2] + iv[n / 2 + 1]) / 2
+      hb = median_iv(pb, 1, npb)
+      line_iv = median_iv(pre, 4, npre)         # the first 3 lines left out
       pre_mbs = k * 4096 * (npre - 4) / ((pre[npre] - pre[4]) / 1e9) / 1e6
-      # during the migration: only when the source printed a heartbeat after the request
+      # during the migration: only when the source printed a line after the request
       mig_mbs = nmig ? sprintf("%.0f", k * 4096 * nmig / ((ls - tm) / 1e9) / 1e6) : "-"
-      mig_hb = nmig ? sprintf("%.2f", (ls - tm) / 1e6 / nmig) : "-"
-      printf "total_ms=%.3f gap_ms=%.3f hb_ms=%.3f pre_mbs=%.0f mig_mbs=%s mig_hb_ms=%s precopy_gap_ms=%.3f post_gap_ms=%.3f dst_lines=%d k=%d\n",
-        (fd - tm) / 1e6, (fd - ls) / 1e6, hb / 1e6, pre_mbs, mig_mbs, mig_hb,
+      mig_line = nmig ? sprintf("%.2f", (ls - tm) / 1e6 / nmig) : "-"
+      printf "total_ms=%.3f gap_ms=%.3f hb_ms=%.3f line_ms=%.3f pre_mbs=%.0f mig_mbs=%s mig_line_ms=%s precopy_gap_ms=%.3f post_gap_ms=%.3f dst_lines=%d k=%d\n",
+        (fb - tm) / 1e6, (fb - lb) / 1e6, hb / 1e6, line_iv / 1e6, pre_mbs, mig_mbs, mig_line,
         pgap / 1e6, dgap / 1e6, nd, k
     }' "$1"
 }
@@ -315,7 +351,7 @@ mig_once() {              # SIDE SCENARIO
   command -v curl >/dev/null || { bench_fail "curl is needed for kite's API (apt-get install -y curl)"; return 1; }
 
   # The one reader of both serial outputs (and of the marker).
-  "${MIG_RT[@]}" "$STAMP_LINES" -i "$MIG_STAMP_US" "$d/hb.log" src="$d/src.fifo" dst="$d/dst.fifo" ctl="$d/ctl.fifo" \
+  "${MIG_RT[@]}" "$STAMP_LINES" -b -i "$MIG_STAMP_US" "$d/hb.log" src="$d/src.fifo" dst="$d/dst.fifo" ctl="$d/ctl.fifo" \
     </dev/null >/dev/null 2>"$d/stamp.err" &
   MIG_STAMP_PID=$!
   for ((i = 0; i < 250; i++)); do [ -e "$d/hb.log" ] && break; mig_sleep 0.02; done
@@ -432,8 +468,8 @@ mig_once() {              # SIDE SCENARIO
 migration_notes() {
   cat <<NOTES
 Live migration (mig-*): a source and a destination VMM on this machine, over TCP on 127.0.0.1, the same guest and machine options as the other rows (1 vCPU, ${MIG_MEM} MiB, -kernel/--kernel, QEMU microvm). kite: the source runs with --api-sock and --log-level info (for its "completed: T ms, downtime D ms" line: the source exits as soon as the migration completed, often before GET /migrate could be asked), the destination is kite run --incoming tcp:127.0.0.1:PORT --serial stdio (the machine comes from the stream); PUT /migrate {"destination": ..., "downtime_ms": $MIG_DOWNTIME_MS} (auto_converge on by default). QEMU 7.2: the destination is the source's command line plus -incoming tcp:127.0.0.1:PORT; QMP migrate-set-capabilities events + auto-converge (on, as kite's default), migrate-set-parameters downtime-limit $MIG_DOWNTIME_MS and max-bandwidth unlimited (QEMU's default is 128 MiB/s; kite has no limit), then migrate.
-mig-*: the guest is test=snapwork (mb= MiB buffer, page writes paced over period_ms, then a check of the whole buffer, then one heartbeat line on the serial port; dirty_mb_s=0: no page writes). Both VMMs' stdout (serial) and a marker written just before the migrate request go to one reader, bench/tools/stamp_lines$([ ${#MIG_RT[@]} -gt 0 ] && echo " at real-time priority (chrt -f 10)" || echo " (normal priority: chrt did not work)"), that timestamps each line as it arrives (CLOCK_MONOTONIC); it reads at most every $MIG_STAMP_US us (-i: both VMMs write the serial output one byte at a time, and a wake-up per byte took a third of the guest's heartbeat rate here), so a time is late by at most that much. total = marker -> first line from the destination; downtime = last line from the source -> first line from the destination. Both include up to one heartbeat interval (the notes below give it) and the cost of printing a line through an emulated UART (one port exit per byte, ~2 ms per line here), the same on both sides. Each run checks that the guest's lines continue across the switch (consecutive iterations, whole lines, no FAIL; snapwork checks its whole buffer every iteration, so a lost page would FAIL) and that the destination runs on for $MIG_POST_LINES lines.
-mig-*: the working set is the snapwork buffer (mb=): at 1 GB/s a 16 MiB buffer is rewritten every ~16 ms, so a pre-copy round never finds more than 16 MiB dirty. A larger buffer would make a real 1 GB/s stream of distinct pages but stretch the heartbeat (the guest checks its whole buffer between two lines: ~1.5 ms per 16 MiB), which would blur the downtime. During the migration both VMMs write-protect the guest's memory (KVM dirty logging): every first write to a page after each sync faults, so the guest dirties less than its target while migrating (the notes give the measured rates).
+mig-*: the guest is test=snapwork (mb= MiB buffer, page writes paced over period_ms, then a check of the whole buffer, then one line "snapwork iter=I sum=... tsc=T" on the serial port; dirty_mb_s=0: no page writes) with tick_us=$MIG_TICK_US: besides its lines it writes one '.' to the serial port whenever $MIG_TICK_US us have passed since the last one, checked between page writes, between pages of the buffer check and in the pacing waits (never inside a line), so while it runs its serial output never stops for much longer than $MIG_TICK_US us. A tick is one port exit (~31-34 us on either VMM here, measured with snapwork's own count: ~13% of the guest's time at this interval); a line is ~55 bytes, one exit each (~2 ms). Both VMMs' stdout (serial) and a marker written just before the migrate request go to one reader, bench/tools/stamp_lines -b$([ ${#MIG_RT[@]} -gt 0 ] && echo " at real-time priority (chrt -f 10)" || echo " (normal priority: chrt did not work)"), that timestamps (CLOCK_MONOTONIC) every read() that brought bytes and every line end; it reads at most every $MIG_STAMP_US us (-i: both VMMs write the serial output one byte at a time, and a wake-up per byte would take CPU from the guest), so a time is late by at most about that much. downtime = the arrival of the last byte from the source -> the arrival of the first byte from the destination; total = marker -> the first byte from the destination. Both are measured the same way for both VMMs, with the same guest and reader, and exceed the guest's real pause by at most about one tick interval plus one read interval ($MIG_TICK_US + $MIG_STAMP_US us; the notes below give the measured interval between byte arrivals before migrating, the heartbeat's resolution). The lines prove continuity: each run checks (leading dots stripped) that the iterations continue across the switch (consecutive, every line whole, no FAIL; snapwork checks its whole buffer every iteration, so a lost page would FAIL) and that the destination runs on for $MIG_POST_LINES lines.
+mig-*: the working set is the snapwork buffer (mb=): at 1 GB/s a 16 MiB buffer is rewritten every ~16 ms, so a pre-copy round never finds more than 16 MiB dirty. A larger buffer would make a real 1 GB/s stream of distinct pages but stretch the time between two lines (the guest checks its whole buffer between two lines: ~1.5 ms per 16 MiB) and so the continuity check's grain (the ticks keep the heartbeat at tick_us either way). During the migration both VMMs write-protect the guest's memory (KVM dirty logging): every first write to a page after each sync faults, so the guest dirties less than its target while migrating (the notes give the measured rates).
 mig-vmm-downtime-*: what each VMM reports; the definitions differ: kite from pausing the source to the destination's confirmation that the guest runs (source-side); QEMU's query-migrate downtime runs from stopping the source to the end of the stream on the source, without the destination's loading and start. The heartbeat rows measure both the same way.
 Asymmetries: kite's destination takes no machine options (they come from the stream), QEMU's needs the same command line; kite skips zero pages (a fresh destination is zero), QEMU sends a marker per zero page; both run pre-copy with auto-converge (kite: 20% + 10% steps when the dirty set shrinks by less than a quarter; QEMU: 20% + 10% steps when the guest dirties more than half of what was sent); this machine has 2 CPUs for the source vCPU, both VMMs' migration threads and the reader.
 NOTES
@@ -446,14 +482,14 @@ migration_results_notes() {
       f="$BENCH_WORK/mig-$sc.$side"
       [ -s "$f" ] || continue
       out=
-      for k in hb_ms pre_mbs mig_mbs mig_hb_ms precopy_gap_ms post_gap_ms vmm_total vmm_down mib rounds throttle; do
+      for k in hb_ms line_ms pre_mbs mig_mbs mig_line_ms precopy_gap_ms post_gap_ms vmm_total vmm_down mib rounds throttle; do
         awk -v k="$k" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) { v = substr($i, length(k) + 2); if (v != "-") print v } }' "$f" >"$f.t"
         out+=" $k=$(stats "$f.t" | awk '{ print ($4 == 0) ? "-" : $1 }')"
       done
       awk -v sc="$sc" -v side="$side" -v n="$(wc -l <"$f")" -v a="${MIG_ARGS[$sc]}" -v o="$out" 'BEGIN {
         split(o, w, " "); for (i in w) { split(w[i], p, "="); v[p[1]] = p[2] }
-        printf "mig-1G-%s %s (medians of %d runs; %s): heartbeat every %s ms before migrating; guest page writes %s MB/s before, %s MB/s during the migration (a heartbeat every %s ms); largest heartbeat gap during pre-copy %s ms, on the destination after the switch %s ms; VMM-reported total %s ms, downtime %s ms; %s MiB sent%s; vCPU throttle at the end %s%%\n",
-          sc, side, n, a, v["hb_ms"], v["pre_mbs"], v["mig_mbs"], v["mig_hb_ms"], v["precopy_gap_ms"], v["post_gap_ms"],
+        printf "mig-1G-%s %s (medians of %d runs; %s): heartbeat (serial bytes reaching the reader) every %s ms before migrating, a line every %s ms; guest page writes %s MB/s before, %s MB/s during the migration (a line every %s ms); largest heartbeat gap during pre-copy %s ms, on the destination after the switch %s ms; VMM-reported total %s ms, downtime %s ms; %s MiB sent%s; vCPU throttle at the end %s%%\n",
+          sc, side, n, a, v["hb_ms"], v["line_ms"], v["pre_mbs"], v["mig_mbs"], v["mig_line_ms"], v["precopy_gap_ms"], v["post_gap_ms"],
           v["vmm_total"], v["vmm_down"], v["mib"], (v["rounds"] != "-" ? ", " v["rounds"] " dirty syncs" : ""), v["throttle"] }'
     done
   done

@@ -4,7 +4,7 @@
  * benchmarks: the heartbeat of a migrating guest, whose serial output comes
  * from the source VMM first and from the destination VMM afterwards).
  *
- *   stamp_lines [-i USEC] OUT NAME=FIFO [NAME=FIFO...]
+ *   stamp_lines [-b] [-i USEC] OUT NAME=FIFO [NAME=FIFO...]
  *
  * Opens each FIFO read-write (so that it never reports end of file, whoever
  * opens and closes its write end, and opening never blocks), waits for data
@@ -16,10 +16,17 @@
  * bytes is cut there).  Each line is written to OUT at once with one write(),
  * so OUT can be read while stamp_lines runs; OUT is created once every FIFO
  * is open.
+ * -b: also one record per read() that brought bytes, before the lines it
+ * ended:
+ *     T_NS NAME+ N
+ * (NAME followed by '+'; N: the number of bytes read), so that the arrival
+ * of every burst of bytes is seen, not only of line ends: a guest that
+ * writes a byte every few hundred microseconds between its lines (test=
+ * snapwork tick_us=) then gives a heartbeat at the reader's resolution.
  * -i USEC: after each read, wait USEC microseconds before the next one, so
  * that a VMM writing its serial output one byte at a time does not wake the
  * reader (and take a CPU from the guest) for every byte; a line's time is
- * then late by at most USEC.  Default 0.
+ * then late by at most USEC (and so is a -b record).  Default 0.
  * Runs until SIGTERM, SIGINT or SIGHUP; then reads what is still in the
  * FIFOs, writes each stream's unfinished line as "T_NS NAME~ TEXT" (NAME
  * followed by '~'; T_NS: the arrival of its last byte) and exits 0.
@@ -50,6 +57,7 @@ struct stream {
 
 static volatile sig_atomic_t stop;
 static int out_fd = -1;
+static int byte_records;	/* -b */
 
 static void on_signal(int sig)
 {
@@ -65,17 +73,11 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void emit(const struct stream *s, uint64_t t, const char *suffix)
+/* One record, with one write() (OUT is O_APPEND and read while we run). */
+static void out_write(const char *buf, int n)
 {
-	char buf[LINE_MAX_LEN + 128];
-	int n = snprintf(buf, sizeof(buf), "%llu %s%s %.*s\n", (unsigned long long)t, s->name,
-			 suffix, (int)s->len, s->line);
 	size_t off = 0;
 
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
 	while (off < (size_t)n) {
 		ssize_t w = write(out_fd, buf + off, (size_t)n - off);
 
@@ -87,6 +89,29 @@ static void emit(const struct stream *s, uint64_t t, const char *suffix)
 		}
 		off += (size_t)w;
 	}
+}
+
+static void emit(const struct stream *s, uint64_t t, const char *suffix)
+{
+	char buf[LINE_MAX_LEN + 128];
+	int n = snprintf(buf, sizeof(buf), "%llu %s%s %.*s\n", (unsigned long long)t, s->name,
+			 suffix, (int)s->len, s->line);
+
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	out_write(buf, n);
+}
+
+/* -b: "T_NS NAME+ N" for a read() of N bytes. */
+static void emit_bytes(const struct stream *s, uint64_t t, ssize_t len)
+{
+	char buf[128];
+	int n = snprintf(buf, sizeof(buf), "%llu %s+ %zd\n", (unsigned long long)t, s->name, len);
+
+	if (n > 0 && (size_t)n < sizeof(buf))
+		out_write(buf, n);
 }
 
 /* Read what is there; false when nothing was. */
@@ -103,6 +128,8 @@ static int drain(struct stream *s)
 		perror("stamp_lines: read");
 		exit(3);
 	}
+	if (n > 0 && byte_records)
+		emit_bytes(s, t, n);
 	for (i = 0; i < n; i++) {
 		char c = buf[i];
 
@@ -126,10 +153,13 @@ int main(int argc, char **argv)
 	struct timespec coalesce = { 0, 0 };
 	int i, n, opt;
 
-	while ((opt = getopt(argc, argv, "i:")) != -1) {
+	while ((opt = getopt(argc, argv, "bi:")) != -1) {
 		long us;
 
 		switch (opt) {
+		case 'b':
+			byte_records = 1;
+			break;
 		case 'i':
 			us = atol(optarg);
 			if (us < 0 || us > 100000) {
@@ -147,7 +177,7 @@ int main(int argc, char **argv)
 	argc -= optind - 1;
 	n = argc - 2;
 	if (argc < 3 || n > MAX_STREAMS) {
-		fprintf(stderr, "usage: stamp_lines [-i USEC] OUT NAME=FIFO [NAME=FIFO...] "
+		fprintf(stderr, "usage: stamp_lines [-b] [-i USEC] OUT NAME=FIFO [NAME=FIFO...] "
 			"(at most %d)\n", MAX_STREAMS);
 		return 2;
 	}

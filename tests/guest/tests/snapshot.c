@@ -2,7 +2,7 @@
 /*
  * test=snapwork [mb=N] [iters=N] [period_ms=N] [dirty_mb_s=N] [seed=N]
  *               [blk=1] [net=1] [port=N] [transport=mmio|pci] [ring=packed] [irq=...]
- *               [corrupt=I] [stale=I]
+ *               [tick_us=N] [corrupt=I] [stale=I]
  *
  * A workload whose output proves continuity across pause / save / restore
  * (snapshots, live migration): memory, CPU state, time and device state.
@@ -35,6 +35,18 @@
  * resent every 200 ms, 1 s to get it (the 1 s restarts if the TSC shows
  * the guest was paused) -> "snapwork net iter=I ok".
  *
+ * tick_us=N (default 0: off): a fine heartbeat besides the lines, for
+ * measuring how long the guest stops (a migration's downtime) to well under
+ * a line's time (a line is ~55 bytes, one port exit each).  Once the
+ * iterations start, the guest writes one '.' to the serial port whenever N
+ * microseconds of TSC time have passed since the last one: it checks the
+ * TSC in every place it spends time (the pacing waits, between page writes,
+ * between pages of the buffer check), never inside a line, so a line reads
+ * "....snapwork iter=I sum=... tsc=T".  One tick costs one port exit (two
+ * every 16th: LSR is polled once per FIFO load); with iters=N a line after
+ * the summary gives their number and cost.  The blk=1 / net=1 waits do not
+ * tick.  Off (tick_us=0), the output is unchanged.
+ *
  * Self-checks of the checker (must FAIL): corrupt=I zeroes page 0 before the
  * check of iteration I; stale=I puts back the previous version of the last
  * page written in iteration I (a lost dirty page).
@@ -44,6 +56,7 @@
 #include "boot.h"
 #include "paging.h"
 #include "pattern.h"
+#include "serial.h"
 #include "tsc.h"
 #include "virtq.h"
 
@@ -72,6 +85,38 @@ static uint64_t tsc_now(void)
 		     (unsigned long long)mem_iter);
 	mem_tsc = t;
 	return t;
+}
+
+/* tick_us: TSC ticks between two '.' (0: off), the last one, count, cost */
+static uint64_t tick_every, tick_last, tick_count, tick_cost, tick_cost_max;
+
+/* A '.' on the serial port if tick_every has passed since the last one.
+ * Called between units of work, never while a line is being printed. */
+static inline void tick(void)
+{
+	uint64_t t, cost;
+
+	if (!tick_every)
+		return;
+	t = rdtsc();
+	if (t - tick_last < tick_every)
+		return;
+	serial_putc('.');
+	tick_last = rdtsc();
+	cost = tick_last - t;
+	tick_count++;
+	tick_cost += cost;
+	if (cost > tick_cost_max)
+		tick_cost_max = cost;
+}
+
+/* Spin until the TSC reaches @deadline, ticking on the way. */
+static void wait_until(uint64_t deadline)
+{
+	while ((int64_t)(tsc_now() - deadline) < 0) {
+		tick();
+		cpu_relax();
+	}
 }
 
 static inline uint64_t page_key(uint64_t page, uint64_t version)
@@ -135,6 +180,7 @@ static void do_writes(uint64_t from, uint64_t to)
 		uint64_t q = t % npages;
 
 		write_page((q * perm_a + perm_b) % npages, t / npages + 1);
+		tick();
 	}
 }
 
@@ -187,6 +233,7 @@ static uint64_t verify(uint64_t iter, uint64_t writes)
 			s[2] = (s[2] ^ v2) * 0x100000001b3ull;
 			s[3] = (s[3] ^ v3) * 0x100000001b3ull;
 		}
+		tick();
 	}
 	return pattern_splitmix64(s[0] ^ pattern_splitmix64(s[1] ^ pattern_splitmix64(s[2] ^
 				  pattern_splitmix64(s[3]))));
@@ -514,17 +561,19 @@ static uint64_t word_or(const char *name, uint64_t def)
 	return cmdline_get_u64(name, &v) ? v : def;
 }
 
-GUEST_TEST(snapwork, "[mb=16] [iters=0] [period_ms=100] [dirty_mb_s=N] [blk=1] [net=1]: "
-	   "snapshot/migration continuity workload")
+GUEST_TEST(snapwork, "[mb=16] [iters=0] [period_ms=100] [dirty_mb_s=N] [blk=1] [net=1] "
+	   "[tick_us=0]: snapshot/migration continuity workload (tick_us=N: a '.' on the serial "
+	   "port every N us between lines)")
 {
 	uint64_t mb = word_or("mb", 16), iters = word_or("iters", 0);
 	uint64_t period_ms = word_or("period_ms", 100), dirty_mb_s = 0, base, t0, t1, sum;
 	uint64_t period, deadline, iter, slices, hz, corrupt_at = 0, stale_at = 0;
-	uint64_t busy, busy_sum = 0, busy_max = 0, ver, ver_sum = 0, ver_max = 0;
+	uint64_t busy, busy_sum = 0, busy_max = 0, ver, ver_sum = 0, ver_max = 0, tick_us;
 	bool dirty_rate = cmdline_get_u64("dirty_mb_s", &dirty_mb_s);
 	bool use_blk = word_or("blk", 0), use_net = word_or("net", 0);
 
 	seed = word_or("seed", 1);
+	tick_us = word_or("tick_us", 0);
 	/* self-checks of the checker (must FAIL): corrupt=I zeroes a page,
 	 * stale=I puts back the previous version of the last page written */
 	cmdline_get_u64("corrupt", &corrupt_at);
@@ -568,6 +617,9 @@ GUEST_TEST(snapwork, "[mb=16] [iters=0] [period_ms=100] [dirty_mb_s=N] [blk=1] [
 	       (unsigned long long)period_ms, (unsigned long long)seed,
 	       (unsigned long long)iters, (unsigned long long)hz, tsc_source());
 
+	if (tick_us)
+		printf("snapwork: tick_us=%llu: a '.' on the serial port every %llu us of work, "
+		       "between lines\n", (unsigned long long)tick_us, (unsigned long long)tick_us);
 	if (use_blk)
 		blk_setup();
 	if (use_net)
@@ -589,6 +641,10 @@ GUEST_TEST(snapwork, "[mb=16] [iters=0] [period_ms=100] [dirty_mb_s=N] [blk=1] [
 
 	mem_iter = 0;
 	deadline = tsc_now();
+	tick_last = deadline;
+	tick_every = tick_us ? tsc_from_us(tick_us) : 0;
+	if (tick_us && !tick_every)
+		tick_every = 1;
 	for (iter = 1; !iters || iter <= iters; iter++) {
 		uint64_t start, s, tsc;
 
@@ -596,8 +652,7 @@ GUEST_TEST(snapwork, "[mb=16] [iters=0] [period_ms=100] [dirty_mb_s=N] [blk=1] [
 		if (mem_iter != iter - 1)
 			fail("snapwork: iteration counter jumped: memory says %llu, the loop is at %llu",
 			     (unsigned long long)mem_iter, (unsigned long long)iter - 1);
-		while ((int64_t)(tsc_now() - deadline) < 0)
-			cpu_relax();
+		wait_until(deadline);
 		start = tsc_now();
 		if (start - deadline > period) {	/* late (or paused): no burst */
 			if (start - deadline > hz)
@@ -611,8 +666,7 @@ GUEST_TEST(snapwork, "[mb=16] [iters=0] [period_ms=100] [dirty_mb_s=N] [blk=1] [
 				uint64_t from = (iter - 1) * k_pages + s * k_pages / slices;
 				uint64_t to = (iter - 1) * k_pages + (s + 1) * k_pages / slices;
 
-				while ((int64_t)(tsc_now() - (deadline + s * period / slices)) < 0)
-					cpu_relax();
+				wait_until(deadline + s * period / slices);
 				do_writes(from, to);
 			}
 		} else {
@@ -656,5 +710,10 @@ GUEST_TEST(snapwork, "[mb=16] [iters=0] [period_ms=100] [dirty_mb_s=N] [blk=1] [
 	       dirty_rate ? " paced over the period" : "", use_blk ? " + blk" : "",
 	       use_net ? " + net" : "", (unsigned long long)tsc_to_us(busy_sum / iter),
 	       (unsigned long long)tsc_to_us(busy_max));
+	if (tick_count)
+		printf("snapwork: %llu ticks; a tick (one '.') took avg %llu ns max %llu us\n",
+		       (unsigned long long)tick_count,
+		       (unsigned long long)(tsc_to_us(tick_cost * 1000 / tick_count)),
+		       (unsigned long long)tsc_to_us(tick_cost_max));
 	pass();
 }
