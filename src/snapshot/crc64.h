@@ -6,7 +6,13 @@
  *
  * The value passed in and returned is the finished CRC, as with zlib's
  * crc32(): start from 0, and feeding a buffer in pieces gives the same result
- * as feeding it whole.  Table-driven, slice-by-8; thread-safe.
+ * as feeding it whole.  Thread-safe.
+ *
+ * On x86-64 CPUs with PCLMULQDQ, buffers of 16 bytes and more are folded by
+ * carry-less multiplication, 64 bytes a step (256 with VPCLMULQDQ on
+ * AVX-512), the path chosen once at run time; tails under 16 bytes, other
+ * CPUs and other architectures use table-driven slice-by-8.  crc64_impl.h
+ * exposes each path to the unit test.
  */
 #ifndef KITE_SNAPSHOT_CRC64_H
 #define KITE_SNAPSHOT_CRC64_H
