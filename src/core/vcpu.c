@@ -8,6 +8,7 @@
  * (in KVM's "wait for SIPI" state) until the guest starts them.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <time.h>
 #include <stdio.h>
@@ -213,16 +214,45 @@ static void *vcpu_thread(void *arg)
  * Park until the pause is lifted or the VM stops.  The vCPU is outside
  * KVM_RUN, at an instruction boundary (KVM completed the last exit).
  */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+void vm_pause_spin_until(struct vm *vm, uint64_t ns)
+{
+	__atomic_store_n(&vm->pause.spin_until_ns, ns, __ATOMIC_RELEASE);
+	if (ns)
+		vm_pause_wake_all(vm);
+}
+
 void vcpu_park(struct vcpu *vcpu)
 {
 	struct vm_pause *p = &vcpu->vm->pause;
+	struct runstate *rs = &vcpu->vm->rs;
 
 	pthread_mutex_lock(&p->lock);
-	p->parked++;
+	__atomic_add_fetch(&p->parked, 1, __ATOMIC_RELEASE);	/* vm_pause() polls it */
 	pthread_cond_broadcast(&p->cond);
-	while (p->requested && !runstate_stopping(&vcpu->vm->rs))
+	while (p->requested && !runstate_stopping(rs)) {
+		uint64_t spin = __atomic_load_n(&p->spin_until_ns, __ATOMIC_ACQUIRE);
+
+		if (spin && mono_ns() < spin) {
+			/* A resume due any moment: poll for it (yielding) rather
+			 * than sleep, which costs a wake-up of a halted CPU. */
+			pthread_mutex_unlock(&p->lock);
+			while (__atomic_load_n(&p->requested, __ATOMIC_ACQUIRE) &&
+			       !runstate_stopping(rs) && mono_ns() < spin)
+				sched_yield();
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
 		pthread_cond_wait(&p->cond, &p->lock);
-	p->parked--;
+	}
+	__atomic_sub_fetch(&p->parked, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 }

@@ -350,8 +350,6 @@ static int vm_check_limits(struct vm *vm)
 	return 0;
 }
 
-static int vm_restore_state(struct vm *vm);
-
 int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 {
 	int ret;
@@ -392,8 +390,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status)
 	ret = vm_create_vcpus(vm);
 	if (!ret)
 		ret = vm_start_virtio(vm);
-	if (!ret && cfg->restore)
-		ret = vm_restore_state(vm);
+	if (!ret && cfg->restore && cfg->restore_later)
+		ret = vm_pause(vm);	/* the state comes later: vm_restore_state() */
+	else if (!ret && cfg->restore)
+		ret = vm_restore_state(vm, cfg->restore);
 	if (ret)
 		goto fail;
 	*exit_status = KITE_EXIT_OK;
@@ -403,22 +403,16 @@ fail:
 	return ret;
 }
 
-/*
- * A restored VM: paused (no vCPU thread runs yet, devices parked), the
- * saved state put back, the copy's own identity given (a new VM generation
- * ID, MACs from --net), then resumed if asked.  A failure here tears the
- * whole VM down: nothing half-restored ever runs.
- */
-static int vm_restore_state(struct vm *vm)
+int vm_restore_state(struct vm *vm, const struct vm_snapshot *snap)
 {
 	int ret = vm_pause(vm);
 
 	if (!ret)
-		ret = vm_snapshot_apply(vm, vm->cfg.restore);
+		ret = vm_snapshot_apply(vm, snap);
 	if (!ret)
 		ret = vm_snapshot_new_identity(vm);
 	if (!ret && vm->cfg.diff_snapshots)
-		ret = vm_memfile_track_from(vm, vm->cfg.restore);
+		ret = vm_memfile_track_from(vm, snap);
 	if (!ret && vm->cfg.resume)
 		ret = vm_resume(vm);
 	return ret ? err_prefix(ret, "cannot restore the snapshot") : 0;

@@ -87,6 +87,8 @@ struct vm_config {
 	 * starts paused unless @resume */
 	const struct vm_snapshot *restore;
 	bool resume;
+	bool restore_later;		/* build @restore's machine only, paused: its
+					 * state follows (vm_restore_state) */
 	const char *restore_path;	/* --restore (main opens it into @restore) */
 	const char *restore_mem_file;	/* --mem-file */
 	const char *incoming;		/* --incoming URI: a live migration builds the VM */
@@ -114,7 +116,11 @@ struct vm_pause {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool requested;		/* written under lock, read atomically by vCPUs */
-	unsigned int parked;	/* vCPUs waiting in vcpu_park() */
+	unsigned int parked;	/* vCPUs waiting in vcpu_park() (also read atomically) */
+	/* CLOCK_MONOTONIC ns until which a parked vCPU polls @requested instead
+	 * of sleeping (vm_pause_spin_until): a resume expected within
+	 * microseconds, a migration's GO, then wakes no sleeping thread. */
+	uint64_t spin_until_ns;	/* atomic */
 };
 
 struct vm {
@@ -172,6 +178,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int *exit_status) KITE
 void vm_destroy(struct vm *vm);
 
 /*
+ * A restored VM (vm_create() with cfg->restore does this itself, unless
+ * cfg->restore_later, as a live migration's destination does while the
+ * pages still arrive): paused (no vCPU thread runs yet, devices parked),
+ * @snap's saved state put back, the copy's own identity given (a new VM
+ * generation ID, MACs from --net), then resumed if cfg.resume.  On failure
+ * the caller tears the whole VM down: nothing half-restored ever runs.
+ */
+int vm_restore_state(struct vm *vm, const struct vm_snapshot *snap) KITE_WUR;
+
+/*
  * After the guest has stopped: hand the last references to the KVM file
  * descriptors to a short-lived child process, so that the kernel's VM
  * teardown (SRCU grace periods, 7-14 ms with an in-kernel irqchip) happens
@@ -186,6 +202,16 @@ void vm_detach_teardown(struct vm *vm);
  * stops at the end; NULL: vm_run starts one if cfg.api_sock is set. */
 struct api_server;
 int vm_run(struct vm *vm, struct api_server *api);
+/*
+ * vm_run() starts the vCPU threads itself; a caller that wants them ready
+ * earlier (a migration's destination, before GO: the VM paused, so they
+ * park at once) starts them with vm_start_vcpus(), and if the VM then never
+ * runs, stops them with runstate_request_stop() and vm_stop_vcpus() before
+ * vm_destroy().  SIGINT, SIGTERM and SIGHUP are blocked in the calling
+ * thread (the vCPU threads inherit that).
+ */
+int vm_start_vcpus(struct vm *vm) KITE_WUR;
+void vm_stop_vcpus(struct vm *vm);
 
 /*
  * Dirty tracking (vm_dirty.c): KVM's log of vCPU writes united with the
@@ -214,6 +240,10 @@ void vm_resume_virtio(struct vm *vm);
 
 /* vCPU threads (vcpu.c) */
 void vcpu_park(struct vcpu *vcpu);
+/* Parked vCPUs poll for a resume, without sleeping, until CLOCK_MONOTONIC
+ * @ns (0: they sleep at once, the default); those asleep are woken to poll.
+ * For short waits only: each polling vCPU holds a host CPU. */
+void vm_pause_spin_until(struct vm *vm, uint64_t ns);
 void vm_pause_wake_all(struct vm *vm);
 int vcpu_start(struct vcpu *vcpu) KITE_WUR;
 void vcpu_kick(struct vcpu *vcpu);

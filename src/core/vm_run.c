@@ -181,7 +181,29 @@ static void loop_close(struct loop *l)
 	term_restore();
 }
 
-static void vm_stop_vcpus(struct vm *vm)
+int vm_start_vcpus(struct vm *vm)
+{
+	sigset_t sigs;
+	unsigned int i;
+	int ret;
+
+	/* Blocked before the vCPU threads exist, so only vm_run's signalfd sees them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	ret = vcpu_signals_init();
+	/* From here on readers exist: bus updates wait for grace periods. */
+	bus_set_live(&vm->pio);
+	bus_set_live(&vm->mmio);
+	for (i = 0; !ret && i < vm->nr_vcpus; i++)
+		if (!vm->vcpus[i].thread_started)
+			ret = vcpu_start(&vm->vcpus[i]);
+	return ret;
+}
+
+void vm_stop_vcpus(struct vm *vm)
 {
 	unsigned int i;
 
@@ -228,7 +250,6 @@ int vm_run(struct vm *vm, struct api_server *api)
 {
 	struct loop l;
 	sigset_t sigs;
-	unsigned int i;
 	int ret;
 
 	memset(&l, 0, sizeof(l));
@@ -240,17 +261,12 @@ int vm_run(struct vm *vm, struct api_server *api)
 	/* Blocked before the vCPU threads exist, so only the signalfd sees them. */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	ret = vcpu_signals_init();
-	if (!ret)
-		ret = loop_init(&l, vm, &sigs);
-	/* From here on readers exist: bus updates wait for grace periods. */
-	bus_set_live(&vm->pio);
-	bus_set_live(&vm->mmio);
+	ret = loop_init(&l, vm, &sigs);
 	/* The API first: a socket that cannot be served stops kite before the guest runs. */
 	if (!ret && vm->cfg.api_sock && !api)
 		ret = api_server_start(&api, vm->cfg.api_sock, vm, NULL);
-	for (i = 0; !ret && i < vm->nr_vcpus; i++)
-		ret = vcpu_start(&vm->vcpus[i]);
+	if (!ret)
+		ret = vm_start_vcpus(vm);	/* those not started yet */
 	if (ret)
 		runstate_request_stop(&vm->rs, VM_STOP_HOST_ERROR, KITE_EXIT_HOST_ERROR,
 				      "%s", err_msg());

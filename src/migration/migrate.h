@@ -5,31 +5,44 @@
  * Source (source.c): PUT /migrate (kite ctl migrate) connects to the
  * destination on the API thread, so that a wrong address fails at once,
  * then hands the connection to a migration thread:
- *   1. dirty logging on (vm_dirty.c: KVM's log with manual protection and
+ *   1. the machine first (vm.config, CPUID: a STATE record of phase
+ *      MIG_PHASE_MACHINE), so that the destination builds the VM while the
+ *      pages stream and not during the downtime;
+ *   2. dirty logging on (vm_dirty.c: KVM's log with manual protection and
  *      INITIALLY_SET, united with device writes);
- *   2. round 1 sends every page that is not zero, clearing each chunk's
+ *   3. round 1 sends every page that may hold data, clearing each chunk's
  *      dirty bits just before reading it;
- *   3. each next round sends what was dirtied during the last one, until
- *      the remainder fits the downtime target at the bandwidth measured
- *      so far; when the dirty set stops shrinking the vCPUs are throttled
- *      (auto-converge: they sleep a growing share of each 10 ms);
- *   4. stop-and-copy: pause, send the last dirty pages and the state
- *      sections of a snapshot (vm_snapshot_add_state), END;
- *   5. commit: the destination answers READY once it built the VM from
- *      everything it received; the source answers GO; the destination
- *      resumes and confirms RUNNING; the source then stops (exit status 0,
- *      "migrated").
+ *   4. each next round sends what was dirtied during the last one, until
+ *      the remainder fits the downtime target at the best bandwidth seen,
+ *      and on while a round still shrinks it by a quarter, until it would
+ *      take under 0.5 ms: a shorter pause for little more time; when it
+ *      neither fits nor shrinks, the vCPUs are throttled (auto-converge:
+ *      they sleep a growing share of each 10 ms);
+ *   5. stop-and-copy: pause, send the last dirty pages and the state
+ *      sections of a snapshot (phase MIG_PHASE_FINAL), END;
+ *   6. commit: the destination answers READY once it put the state into
+ *      the VM it built; the source answers GO; the destination resumes and
+ *      confirms RUNNING; the source then stops (exit status 0, "migrated").
+ *      The waits on this path poll instead of sleeping (READY on the
+ *      source, the resume in the destination's parked vCPUs): waking a
+ *      sleeping thread on an idle virtual CPU costs more than the rest.
  * Any failure before GO (connection lost, destination refused the stream
- * or died, timeout, cancel) resumes the source exactly as it was (throttle
- * off, dirty logging off) and is reported by GET /migrate.  A destination
- * that got GO but whose RUNNING never arrives leaves the source paused: it
- * may be running the guest, so only an operator may resume the source.
+ * or the machine, or died, timeout, cancel) resumes the source exactly as
+ * it was (throttle off, dirty logging off) and is reported by GET
+ * /migrate.  A destination that got GO but whose RUNNING never arrives
+ * leaves the source paused: it may be running the guest, so only an
+ * operator may resume the source.  Between batches the source looks for an
+ * early answer: a destination that cannot build the machine (a missing
+ * disk, another CPU) refuses at once, with the reason, and the source
+ * stops sending.
  *
  * Destination (incoming.c): `kite run --incoming URI` listens, accepts one
- * source, receives guest RAM into a fresh memfd and the state into memory,
- * validates the whole stream (CRCs, END), builds the VM from it exactly as
- * a snapshot restore does, and only then says READY; it runs the guest
- * after GO.  Anything wrong ends it with a clear message and no VM.
+ * source, receives guest RAM into a fresh memfd, builds the machine from
+ * the first STATE record meanwhile (paused, vCPU threads parked), validates
+ * the whole stream (CRCs, END), puts the last STATE record into the VM
+ * exactly as a snapshot restore does (the machine must be the one first
+ * described), and only then says READY; it runs the guest after GO.
+ * Anything wrong ends it with a clear message and no VM ever run.
  *
  * Threads: vm_migrate_start/status/cancel are called from the API thread;
  * the migration thread owns the connection and the stream; the status is
@@ -46,6 +59,20 @@
 struct vm;
 struct vm_config;
 struct api_server;
+
+/*
+ * Between source.c and incoming.c: every STATE record carries a snapshot
+ * image (snapshot/format.h) with a section "migration", version
+ * MIG_SECTION_V: u8 phase, u8 running.  The first STATE record, sent before
+ * any page, is MIG_PHASE_MACHINE: vm.config and cpuid.N only, so that the
+ * destination builds the VM while the pages stream; the last, after the
+ * last pages, is MIG_PHASE_FINAL: every state section of the paused VM
+ * (vm_snapshot_add_state()), whose machine must be the first one's, and
+ * whether the guest was running.
+ */
+#define MIG_SECTION_V		2
+#define MIG_PHASE_MACHINE	0
+#define MIG_PHASE_FINAL		1
 
 #define MIG_DOWNTIME_DEFAULT_MS	50
 #define MIG_TIMEOUT_DEFAULT_S	300

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,14 +30,19 @@
 #define SEND_TIMEOUT_MS		30000	/* a destination that stops reading */
 #define READY_TIMEOUT_MS	30000	/* validating and building the VM */
 #define RUNNING_TIMEOUT_MS	10000
+/* READY is polled for rather than slept on this long (transport.h). */
+#define READY_SPIN_US		20000
 #define CHUNK_PAGES		512	/* first pass: dirty bits cleared per chunk */
 #define THROTTLE_PERIOD_MS	10
 #define THROTTLE_FIRST		20
 #define THROTTLE_STEP		10
 #define THROTTLE_MAX		95
-/* State sections plus the time to build the VM on the other side. */
-#define FIXED_DOWNTIME_MS	10
-#define MIN_ROUND_MS		2
+/* Pausing, the state sections and the commit (the destination builds the
+ * VM while the pages stream: not in the downtime). */
+#define FIXED_DOWNTIME_US	2000
+/* Once the rest would go in less than this, more rounds gain nothing. */
+#define SMALL_REST_US		500
+#define MIN_ROUND_US		1000
 
 struct vm_migration {
 	struct vm *vm;
@@ -70,12 +76,17 @@ const char *mig_state_name(enum mig_state s)
 	}
 }
 
-static uint64_t now_ms(void)
+static uint64_t now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t now_ms(void)
+{
+	return now_us() / 1000;
 }
 
 static bool cancelled(struct vm_migration *m)
@@ -83,14 +94,34 @@ static bool cancelled(struct vm_migration *m)
 	return __atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE);
 }
 
-/* Between batches of pages: cancelled, or past timeout_s (not in the last round)? */
+/*
+ * The destination speaks before END only to refuse (it could not build the
+ * machine: a missing disk, another CPU) or by closing the connection: either
+ * way, stop sending now rather than after the whole guest.
+ */
+static int check_peer(struct vm_migration *m)
+{
+	struct pollfd p = { .fd = m->fd, .events = POLLIN };
+	char msg[MIG_MSG_MAX + 1];
+	int status, ret;
+
+	if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	ret = mig_recv_ack(m->fd, 1000, &status, msg, sizeof(msg));
+	if (ret)
+		return ret;
+	return err_set(status ? status : -EPROTO, "the destination refused the VM: %s",
+		       status ? msg : "it acknowledged before the end of the stream");
+}
+
+/* Between batches of pages: cancelled, refused, or past timeout_s (not in the last round)? */
 static int check_going(struct vm_migration *m, bool final)
 {
 	if (cancelled(m))
 		return err_set(-ECANCELED, "cancelled");
 	if (!final && now_ms() >= m->deadline)
 		return err_set(-ETIMEDOUT, "did not converge in %u s (timeout_s)", m->p.timeout_s);
-	return 0;
+	return check_peer(m);
 }
 
 /* Publish the writer's counters and @fn's changes under the lock. */
@@ -280,44 +311,56 @@ static void throttle_off(struct vm_migration *m)
 
 /* ---- the rounds ---- */
 
-/* Pre-copy until the dirty remainder fits the downtime target. */
+/*
+ * Pre-copy until the dirty remainder fits the downtime target, and then on
+ * while each round still shrinks it by a quarter (a shorter pause for the
+ * price of a round that takes less time than the last), until it would go
+ * in SMALL_REST_US.  Auto-converge throttles only a guest that dirties
+ * faster than the link drains: the remainder neither fits nor shrinks.
+ */
 static int precopy(struct vm_migration *m)
 {
-	uint64_t deadline = m->deadline, prev = UINT64_MAX;
+	uint64_t deadline = m->deadline, prev = UINT64_MAX, target_us;
 	uint32_t round = 1;
 	int ret;
 
 	uint64_t t_first = now_ms();
 
+	/* The fixed part counts unless the target is too small to hold it. */
+	target_us = (uint64_t)m->p.downtime_ms * 1000;
+	if (target_us > 2 * FIXED_DOWNTIME_US)
+		target_us -= FIXED_DOWNTIME_US;
 	ret = send_all(m);
 	if (!ret)
 		ret = mig_flush(&m->w);
 	publish(m);
 	round_rate(m, 0, t_first);
 	while (!ret) {
-		uint64_t t0 = now_ms(), bytes0 = m->w.bytes_sent, count, bw, expect, dirtied_ms;
+		uint64_t t0 = now_us(), bytes0 = m->w.bytes_sent, count, bw, expect_us, dirtied_us;
+		bool fits, shrinking;
 
 		ret = collect_dirty(m, &count);
 		if (ret)
 			break;
 		pthread_mutex_lock(&m->lock);
 		bw = m->st.bandwidth_bps ? m->st.bandwidth_bps : 1;
-		expect = count * 4096 * 1000 / bw;	/* the pages; plus a fixed part */
+		expect_us = count * 4096 * 1000000 / bw;
 		m->st.dirty_pages = count;
-		m->st.expected_downtime_ms = expect + FIXED_DOWNTIME_MS;
+		m->st.expected_downtime_ms = (expect_us + FIXED_DOWNTIME_US + 999) / 1000;
 		pthread_mutex_unlock(&m->lock);
-		/* The fixed part (pause, state, the destination's build) counts
-		 * unless the target is too small to hold it. */
-		if (expect + (m->p.downtime_ms > 2 * FIXED_DOWNTIME_MS ? FIXED_DOWNTIME_MS : 0) <=
-		    m->p.downtime_ms)
+		fits = expect_us <= target_us;
+		shrinking = prev == UINT64_MAX || count * 4 <= prev * 3;
+		log_debug("migration: after round %u: %" PRIu64 " pages dirty, %" PRIu64 " us to "
+			  "send at %" PRIu64 " MB/s", round, count, expect_us, bw / 1000000);
+		if (fits && (expect_us <= SMALL_REST_US || !shrinking))
 			return 0;
 		if (now_ms() >= deadline)
 			return err_set(-ETIMEDOUT, "did not converge in %u s (%" PRIu64 " pages "
 				       "dirty, %" PRIu64 " ms expected downtime, target %u ms)%s",
-				       m->p.timeout_s, count, expect, m->p.downtime_ms,
+				       m->p.timeout_s, count, (expect_us + 999) / 1000,
+				       m->p.downtime_ms,
 				       m->p.auto_converge ? "" : "; auto_converge is off");
-		/* Auto-converge: the dirty set does not shrink by a quarter. */
-		if (m->p.auto_converge && round >= 2 && count * 4 > prev * 3) {
+		if (m->p.auto_converge && round >= 2 && !fits && !shrinking) {
 			unsigned int pct = m->vm->throttle_pct ? m->vm->throttle_pct + THROTTLE_STEP
 							      : THROTTLE_FIRST;
 
@@ -325,9 +368,10 @@ static int precopy(struct vm_migration *m)
 		}
 		prev = count;
 		round++;
-		/* Small rounds back to back only spin on the dirty log: 2 ms at least. */
-		if (now_ms() - t0 < MIN_ROUND_MS) {
-			struct timespec ts = { 0, MIN_ROUND_MS * 1000000L };
+		/* Small rounds back to back only spin on the dirty log. */
+		dirtied_us = now_us() - t0;
+		if (dirtied_us < MIN_ROUND_US) {
+			struct timespec ts = { 0, (long)(MIN_ROUND_US - dirtied_us) * 1000L };
 
 			nanosleep(&ts, NULL);
 		}
@@ -338,49 +382,64 @@ static int precopy(struct vm_migration *m)
 		if (!ret)
 			ret = mig_flush(&m->w);
 		publish(m);
-		round_rate(m, bytes0, t0);
+		round_rate(m, bytes0, t0 / 1000);
 		pthread_mutex_lock(&m->lock);
-		dirtied_ms = now_ms() - t0;
-		m->st.dirty_rate_bps = count * 4096 * 1000 / (dirtied_ms ? dirtied_ms : 1);
+		dirtied_us = now_us() - t0;
+		m->st.dirty_rate_bps = count * 4096 * 1000000 / (dirtied_us ? dirtied_us : 1);
 		pthread_mutex_unlock(&m->lock);
 	}
 	return ret;
 }
 
-/* The state sections, plus whether the guest was running. */
-static int send_state(struct vm_migration *m, bool running)
+/*
+ * A STATE record: @phase MIG_PHASE_MACHINE, the machine alone (sent first,
+ * the VM running: the destination builds it while the pages stream), or
+ * MIG_PHASE_FINAL, every state section of the paused VM, plus whether the
+ * guest was running.
+ */
+static int send_state(struct vm_migration *m, uint8_t phase, bool running, size_t *out_len)
 {
 	struct snap_image img;
-	uint8_t *buf = NULL, flag = running;
+	uint8_t *buf = NULL, sec[2] = { phase, running };
 	size_t len = 0;
 	int ret = snap_image_init(&img, m->vm->cfg.version ? m->vm->cfg.version : "unknown");
 
 	if (ret)
 		return ret;
-	ret = vm_snapshot_add_state(m->vm, &img);
+	if (phase == MIG_PHASE_MACHINE)
+		ret = vm_snapshot_add_machine(m->vm, &img);
+	else
+		ret = vm_snapshot_add_state(m->vm, &img);
 	if (!ret)
-		ret = snap_image_add(&img, "migration", 1, &flag, 1);
+		ret = snap_image_add(&img, "migration", MIG_SECTION_V, sec, sizeof(sec));
 	if (!ret)
 		ret = snap_image_serialize(&img, &buf, &len);
 	snap_image_free(&img);
 	if (!ret)
 		ret = mig_put_state(&m->w, buf, len);
 	free(buf);
+	if (out_len)
+		*out_len = len;
 	return ret;
 }
 
-/* Pause, send the rest, commit.  *committed once GO went out. */
-static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pause)
+/*
+ * Pause, send the rest, commit.  *committed once GO went out; *@t_pause and
+ * *@t_running (microseconds) bound the downtime as this side sees it.
+ */
+static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pause,
+			 uint64_t *t_running)
 {
 	char msg[MIG_MSG_MAX + 1];
 	bool running = vm_get_state(m->vm) == VM_STATE_RUNNING;
-	uint64_t count, t[4];
+	uint64_t count, t[5];
+	size_t state_len = 0;
 	int status, ret;
 
 	pthread_mutex_lock(&m->lock);
 	m->st.state = MIG_STOPPING;
 	pthread_mutex_unlock(&m->lock);
-	*t_pause = now_ms();
+	*t_pause = now_us();
 	/* Throttled vCPUs must not sleep on while they are asked to park. */
 	__atomic_store_n(&m->vm->throttle_pct, 0, __ATOMIC_RELEASE);
 	if (running) {
@@ -389,25 +448,27 @@ static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pa
 			return ret;
 		m->paused_here = true;
 	}
-	t[0] = now_ms();
-	throttle_off(m);	/* nothing runs now */
+	t[0] = now_us();
+	/* The throttler ends at its next tick; finish() joins it, outside the downtime. */
+	pthread_mutex_lock(&m->lock);
+	m->stop_throttler = true;
+	pthread_mutex_unlock(&m->lock);
 	ret = collect_dirty(m, &count);
+	t[1] = now_us();
 	if (!ret)
 		ret = send_pending(m, m->st.round + 1, count, true);
-	t[1] = now_ms();
+	t[2] = now_us();
 	if (!ret)
-		ret = send_state(m, running);
+		ret = send_state(m, MIG_PHASE_FINAL, running, &state_len);
 	if (!ret)
 		ret = mig_put_end(&m->w);
-	t[2] = now_ms();
+	t[3] = now_us();
 	publish(m);
 	if (ret)
 		return ret;
+	mig_spin_readable(m->fd, READY_SPIN_US);
 	ret = mig_recv_ack(m->fd, READY_TIMEOUT_MS, &status, msg, sizeof(msg));
-	t[3] = now_ms();
-	log_info("migration: stop-and-copy: pause %" PRIu64 " ms, %" PRIu64 " last pages %"
-		 PRIu64 " ms, state %" PRIu64 " ms, destination ready after %" PRIu64 " ms",
-		 t[0] - *t_pause, count, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
+	t[4] = now_us();
 	if (ret)
 		return err_prefix(ret, "waiting for the destination to accept the VM");
 	if (status)
@@ -419,10 +480,16 @@ static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pa
 	ret = mig_recv_ack(m->fd, RUNNING_TIMEOUT_MS, &status, msg, sizeof(msg));
 	if (!ret && status)
 		ret = err_set(status, "%s", msg);
+	*t_running = now_us();
+	log_info("migration: stop-and-copy (us): pause %" PRIu64 ", dirty sync %" PRIu64
+		 ", %" PRIu64 " last pages %" PRIu64 ", state (%zu bytes) %" PRIu64
+		 ", destination ready %" PRIu64 ", running %" PRIu64, t[0] - *t_pause,
+		 t[1] - t[0], count, t[2] - t[1], state_len, t[3] - t[2], t[4] - t[3],
+		 *t_running - t[4]);
 	return ret;
 }
 
-static void finish(struct vm_migration *m, int ret, bool committed, uint64_t t_pause)
+static void finish(struct vm_migration *m, int ret, bool committed, uint64_t downtime_us)
 {
 	/* A cancel shuts the connection down: whatever failed then, it was the cancel. */
 	enum mig_state st = cancelled(m) ? MIG_CANCELLED : MIG_FAILED;
@@ -441,7 +508,7 @@ static void finish(struct vm_migration *m, int ret, bool committed, uint64_t t_p
 	m->st.elapsed_ms = now_ms() - m->t_start;
 	if (!ret) {
 		m->st.state = MIG_COMPLETED;
-		m->st.downtime_ms = now_ms() - t_pause;
+		m->st.downtime_ms = (downtime_us + 999) / 1000;
 	} else if (committed) {
 		m->st.state = MIG_FAILED;
 		m->st.source_paused = true;
@@ -454,8 +521,9 @@ static void finish(struct vm_migration *m, int ret, bool committed, uint64_t t_p
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (!ret) {
-		log_info("migration to %s completed: %" PRIu64 " ms, downtime %" PRIu64 " ms",
-			 m->p.destination, m->st.elapsed_ms, m->st.downtime_ms);
+		log_info("migration to %s completed: %" PRIu64 " ms, downtime %" PRIu64 " ms "
+			 "(%" PRIu64 " us)", m->p.destination, m->st.elapsed_ms,
+			 m->st.downtime_ms, downtime_us);
 		runstate_request_stop(&m->vm->rs, VM_STOP_MIGRATED, KITE_EXIT_OK,
 				      "migrated to %s", m->p.destination);
 		vm_pause_wake_all(m->vm);
@@ -467,11 +535,16 @@ static void finish(struct vm_migration *m, int ret, bool committed, uint64_t t_p
 static void *migration_thread(void *arg)
 {
 	struct vm_migration *m = arg;
-	uint64_t t_pause = 0;
+	uint64_t t_pause = 0, t_running = 0;
 	bool committed = false;
 	int ret;
 
 	ret = mig_writer_init(&m->w, m->fd, m->vm->cfg.mem_size, m->p.zstd);
+	/* The machine first, on its own: the destination builds it meanwhile. */
+	if (!ret)
+		ret = send_state(m, MIG_PHASE_MACHINE, false, NULL);
+	if (!ret)
+		ret = mig_flush(&m->w);
 	if (!ret) {
 		/* A diff snapshot's base is gone once migration reads the log. */
 		if (!vm_memfile_drop_diff_base(m->vm)) {
@@ -482,8 +555,8 @@ static void *migration_thread(void *arg)
 	if (!ret)
 		ret = precopy(m);
 	if (!ret)
-		ret = stop_and_copy(m, &committed, &t_pause);
-	finish(m, ret, committed, t_pause);
+		ret = stop_and_copy(m, &committed, &t_pause, &t_running);
+	finish(m, ret, committed, t_running - t_pause);
 	mig_writer_destroy(&m->w);
 	shutdown(m->fd, SHUT_RDWR);
 	return NULL;

@@ -46,10 +46,13 @@
  *     MIG_REC_ABORT (5)  u32 reason code (the source's int, a negative errno,
  *                        two's complement), then 0..MIG_MSG_MAX bytes of
  *                        message (no NUL): the source gave up
- *     MIG_REC_ACK (6)    destination -> source, once, after END: u32 status
- *                        (0: the destination runs the guest now; else a
- *                        negative errno, two's complement, -4095..-1), then
- *                        0..MIG_MSG_MAX bytes of message (no NUL)
+ *     MIG_REC_ACK (6)    the commit after END (migrate.h: READY from the
+ *                        destination, GO from the source, RUNNING from the
+ *                        destination), or a refusal from the destination at
+ *                        any time (it cannot take the VM: the source stops
+ *                        sending): u32 status (0, or a negative errno, two's
+ *                        complement, -4095..-1), then 0..MIG_MSG_MAX bytes of
+ *                        message (no NUL)
  *
  * A stream is: header, any number of PAGES, ROUND and STATE records in the
  * order the source chooses, then END (the reader reports it only after both

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -319,6 +320,25 @@ static int wait_fd(int fd, short events, int64_t deadline_ms)
 			return 0;
 		if (n < 0 && errno != EINTR)
 			return -errno;
+	}
+}
+
+void mig_spin_readable(int fd, unsigned int spin_us)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec now, end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_nsec += (long)(spin_us % 1000000) * 1000;
+	end.tv_sec += spin_us / 1000000 + end.tv_nsec / 1000000000;
+	end.tv_nsec %= 1000000000;
+	for (;;) {
+		if (poll(&pfd, 1, 0) != 0)
+			return;		/* readable, closed, or an error the read reports */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return;
+		sched_yield();
 	}
 }
 

@@ -88,5 +88,13 @@ int mig_connect(const struct mig_uri *u, int timeout_ms, int *fd) KITE_WUR;
 int mig_set_recv_timeout(int fd, int timeout_ms) KITE_WUR;
 /* The same for sends (SO_SNDTIMEO): a source stuck on a stalled destination. */
 int mig_set_send_timeout(int fd, int timeout_ms) KITE_WUR;
+/*
+ * Before a read that is on the switch-over's critical path (READY, GO):
+ * poll @fd without sleeping, yielding the CPU between polls, for at most
+ * @spin_us or until it is readable.  Waking a thread blocked in a read costs
+ * hundreds of microseconds on an idle virtual CPU (it has halted), far more
+ * than the wait itself; the caller's blocking read then finds the data.
+ */
+void mig_spin_readable(int fd, unsigned int spin_us);
 
 #endif

@@ -410,20 +410,7 @@ static int save_cpu_state(struct vm *vm, struct snap_image *img)
 	if (!ret)
 		ret = x86_state_probe(vm->kvm.fd, vm->vm_fd, caps);
 	for (i = 0; !ret && i < vm->nr_vcpus; i++) {
-		struct kvm_cpuid2 *c = guest_cpuid(vm->cpuid, vm->cpuid_cap, i, vm->nr_vcpus);
-		struct snap_enc e;
-
-		if (!c) {
-			ret = -EINVAL;
-			break;
-		}
-		snap_enc_init(&e);
-		enc_cpuid(&e, c);
-		free(c);
-		snprintf(name, sizeof(name), "cpuid.%u", i);
-		ret = snap_image_add_enc(img, name, SEC_CPUID_V, &e);
-		if (!ret)
-			ret = x86_vcpu_state_save(vm->vcpus[i].fd, caps, vs);
+		ret = x86_vcpu_state_save(vm->vcpus[i].fd, caps, vs);
 		if (!ret)
 			ret = x86_vcpu_state_encode(vs, &buf, &len);
 		snprintf(name, sizeof(name), "vcpu.%u", i);
@@ -456,14 +443,34 @@ static void enc_memory(struct snap_enc *e, const struct vm_memfile_chain *ch, ui
 	}
 }
 
-int vm_snapshot_add_state(struct vm *vm, struct snap_image *img)
+int vm_snapshot_add_machine(struct vm *vm, struct snap_image *img)
 {
+	char name[SNAP_NAME_FIELD];
 	struct snap_enc e;
+	unsigned int i;
 	int ret;
 
 	snap_enc_init(&e);
 	enc_config(&e, &vm->cfg);
 	ret = snap_image_add_enc(img, "vm.config", SEC_CONFIG_V, &e);
+	for (i = 0; !ret && i < vm->nr_vcpus; i++) {
+		struct kvm_cpuid2 *c = guest_cpuid(vm->cpuid, vm->cpuid_cap, i, vm->nr_vcpus);
+
+		if (!c)
+			return -EINVAL;
+		snap_enc_init(&e);
+		enc_cpuid(&e, c);
+		free(c);
+		snprintf(name, sizeof(name), "cpuid.%u", i);
+		ret = snap_image_add_enc(img, name, SEC_CPUID_V, &e);
+	}
+	return ret;
+}
+
+int vm_snapshot_add_state(struct vm *vm, struct snap_image *img)
+{
+	int ret = vm_snapshot_add_machine(vm, img);
+
 	if (!ret)
 		ret = save_cpu_state(vm, img);
 	if (!ret)
@@ -584,6 +591,32 @@ int vm_snapshot_open_incoming(struct vm_snapshot *snap, const void *state, size_
 	}
 	snap->mem_size = ram->size;
 	snap->ram = ram;
+	return 0;
+}
+
+int vm_snapshot_same_machine(const struct vm_snapshot *a, const struct vm_snapshot *b,
+			     unsigned int ncpus)
+{
+	char name[SNAP_NAME_FIELD];
+	unsigned int i;
+
+	for (i = 0; i <= ncpus; i++) {
+		const struct snap_section *x, *y;
+		int ret;
+
+		if (i == ncpus)
+			snprintf(name, sizeof(name), "vm.config");
+		else
+			snprintf(name, sizeof(name), "cpuid.%u", i);
+		ret = snap_image_require(&a->img, name, 0, UINT32_MAX, &x);
+		if (!ret)
+			ret = snap_image_require(&b->img, name, 0, UINT32_MAX, &y);
+		if (ret)
+			return ret;
+		if (x->version != y->version || x->len != y->len || memcmp(x->data, y->data, x->len))
+			return err_set(-EINVAL, "section '%s' changed: the machine is not the one "
+				       "first described", name);
+	}
 	return 0;
 }
 

@@ -76,6 +76,14 @@ struct vm_snapshot {
  * the paused @vm to @img: a snapshot without its memory, or what a live
  * migration sends last. */
 int vm_snapshot_add_state(struct vm *vm, struct snap_image *img) KITE_WUR;
+/* Only the machine (vm.config, cpuid.N), from a running @vm: what a live
+ * migration sends first, so that the destination builds the VM while the
+ * pages stream. */
+int vm_snapshot_add_machine(struct vm *vm, struct snap_image *img) KITE_WUR;
+/* Do @a and @b describe the same machine (vm.config and cpuid.0..@ncpus-1
+ * byte for byte)?  0, or -EINVAL saying which section differs. */
+int vm_snapshot_same_machine(const struct vm_snapshot *a, const struct vm_snapshot *b,
+			     unsigned int ncpus) KITE_WUR;
 
 /*
  * A migration destination: the state sections the source sent (@state,

@@ -323,18 +323,26 @@ fi
 # source completes and exits 0, the destination runs the guest on, and the
 # guest's iterations continue across the two.  The source's GET /migrate
 # replies are in $TMPD/NAME-poll.log, the serial output in NAME-src.txt and
-# NAME-dst.txt.
+# NAME-dst.txt.  With ONE_SLOW=BYTES_PER_S (KIND unix), the source reaches
+# the destination through a proxy that forwards at that rate.
 one() {
-  local b=$1 n=migration-$1 kind=$2 wl=$3 put=$4 u at; shift 4
+  local b=$1 n=migration-$1 kind=$2 wl=$3 put=$4 u mu at; shift 4
   if ! start_src "$b-src" --mem $MEM --cmdline "$wl" "$@"; then
     t_fail "$n-source-starts" "$(cat "$TMPD/$b-src.err")"; return
   fi
   u=$(uri "$kind" "$b")
+  mu=$u
   if ! start_dst "$b-dst" "$u"; then
     t_fail "$n-destination-listens" "$(cat "$TMPD/$b-dst.err")"; stop $SPID; return
   fi
+  if [ -n "${ONE_SLOW:-}" ]; then
+    if ! proxy slow "$b-link" "${u#unix:}" "$ONE_SLOW"; then
+      t_fail "$n-link-starts" "$(cat "$TMPD/$b-link-proxy.log")"; stop $SPID; stop $DPID; return
+    fi
+    mu=unix:$TMPD/$b-link.mig
+  fi
   wait_iter "$TMPD/$b-src.txt" 10 10
-  migrate "$TMPD/$b-src.sock" "$u" "$put"
+  migrate "$TMPD/$b-src.sock" "$mu" "$put"
   expect_api "$n-put-204" 204
   mig_poll "$TMPD/$b-src.sock" $SPID 60 "$TMPD/$b-poll.log"
   wait_exit $SPID 30 || stop $SPID
@@ -355,6 +363,7 @@ $(last_iter "$TMPD/$b-dst.txt"); $(grep FAIL "$TMPD/$b-dst.txt") $(tail -n 3 "$T
   api GET /vm
   expect_api "$n-destination-api-says-running" 200 '"state":"Running"'
   stop $DPID
+  [ -n "${ONE_SLOW:-}" ] && stop $PROXY
   check_continues "$n-guest-continues" "" 20 "$TMPD/$b-src.txt" "$TMPD/$b-dst.txt"
 }
 
@@ -399,11 +408,11 @@ check_continues migration-blk-io-completes-exactly-once "blk " 20 "$TMPD/blk-src
 
 # ---- dirtying faster than the link ----
 
-# Auto-converge: the vCPUs are throttled until the remainder fits.  6 ms is
-# the tightest target the source's model can meet (it counts 5 ms for the
-# state and the destination's build); unthrottled, 800 MB/s never fits it.
-one converge unix "test=snapwork mb=16 period_ms=20 dirty_mb_s=800" \
-  '"downtime_ms":6,"timeout_s":30,"auto_converge":true'
+# Auto-converge: the vCPUs are throttled until the remainder fits.  The
+# guest rewrites its 4 MiB at 60 MB/s, three times what the 20 MB/s link
+# drains: unthrottled, every round finds the whole buffer dirty again.
+ONE_SLOW=20000000 one converge unix "test=snapwork mb=4 period_ms=20 dirty_mb_s=60" \
+  '"downtime_ms":50,"timeout_s":30,"auto_converge":true'
 if grep -q '"throttle_pct":[1-9]' "$TMPD/converge-poll.log"; then
   t_ok migration-converge-fast-dirtier-is-throttled
 else
