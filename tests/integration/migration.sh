@@ -73,7 +73,7 @@ DPID=""
 start_dst() {
   local n=$1 u=$2 i
   "$KITE" run --incoming "$u" --api-sock "$TMPD/$n.sock" --serial "file:$TMPD/$n.txt" \
-    --log-level info < /dev/null > "$TMPD/$n.out" 2> "$TMPD/$n.err" &
+    --log-level info "${@:3}" < /dev/null > "$TMPD/$n.out" 2> "$TMPD/$n.err" &
   DPID=$!
   for i in $(seq 200); do
     # Logged once the socket listens (--log-level info).
@@ -605,6 +605,32 @@ else
       t_fail "$F-$mode-destination-listens" "$(cat "$TMPD/$mode.err" "$TMPD/$mode-link-proxy.log")"
     fi
   done
+
+  # A destination that cannot build the machine (here: --net names a
+  # device the VM lacks) refuses as soon as the description arrives, before
+  # the pages (a 20 MB/s link would need seconds for them): the source
+  # fails at once with the destination's reason and runs on.
+  if start_dst refuse "unix:$TMPD/refuse.mig" --net id=nope,mac=02:00:00:00:00:09 &&
+     proxy slow refuse-link "$TMPD/refuse.mig" 20000000; then
+    migrate "$FSOCK" "unix:$TMPD/refuse-link.mig" '"downtime_ms":50,"timeout_s":60'
+    expect_api "$F-refused-put-204" 204
+    t0=$SECONDS
+    mig_poll "$FSOCK" $FPID 20 "$TMPD/refuse-poll.log"
+    expect_final "$F-refused-source-fails-with-the-reason" Failed \
+      '"error":"the destination refused the VM: .*nope'
+    check "$F-refused-within-3-s" test $((SECONDS - t0)) -le 3
+    if wait_exit $DPID 20 && [ "$XRC" != 0 ] && grep -q 'nope' "$TMPD/refuse.err"; then
+      t_ok "$F-refused-destination-exits-with-the-reason"
+    else
+      t_fail "$F-refused-destination-exits-with-the-reason" "exit $XRC: $(tail -n 2 "$TMPD/refuse.err")"
+    fi
+    check "$F-refused-destination-never-ran-the-guest" test "$(last_iter "$TMPD/refuse.txt")" = 0
+    failed_src_runs_on "$F-refused" "$FSOCK" "$FTXT" $FPID
+    stop $PROXY
+    stop $DPID
+  else
+    t_fail "$F-refused-destination-listens" "$(cat "$TMPD/refuse.err" "$TMPD/refuse-link-proxy.log")"
+  fi
 
   # After all that, a migration to a fresh destination succeeds.
   u=$(uri tcp final)
