@@ -114,12 +114,12 @@ static int check_peer(struct vm_migration *m)
 		       status ? msg : "it acknowledged before the end of the stream");
 }
 
-/* Between batches of pages: cancelled, refused, or past timeout_s (not in the last round)? */
-static int check_going(struct vm_migration *m, bool final)
+/* Between batches of pages: cancelled, refused, or past timeout_s (unless @no_timeout)? */
+static int check_going(struct vm_migration *m, bool no_timeout)
 {
 	if (cancelled(m))
 		return err_set(-ECANCELED, "cancelled");
-	if (!final && now_ms() >= m->deadline)
+	if (!no_timeout && now_ms() >= m->deadline)
 		return err_set(-ETIMEDOUT, "did not converge in %u s (timeout_s)", m->p.timeout_s);
 	return check_peer(m);
 }
@@ -236,7 +236,7 @@ static int collect_dirty(struct vm_migration *m, uint64_t *count)
 	return ret;
 }
 
-static int send_pending(struct vm_migration *m, uint32_t round, uint64_t count, bool final)
+static int send_pending(struct vm_migration *m, uint32_t round, uint64_t count, bool no_timeout)
 {
 	uint64_t w;
 	int ret = 0;
@@ -252,7 +252,7 @@ static int send_pending(struct vm_migration *m, uint32_t round, uint64_t count, 
 			ret = mig_put_page(&m->w, flat_to_pfn(m, i), page_host(m, i), false);
 		}
 		if (!ret && w % 256 == 255) {
-			ret = check_going(m, final);
+			ret = check_going(m, no_timeout);
 			publish(m);
 		}
 	}
@@ -352,7 +352,7 @@ static int precopy(struct vm_migration *m)
 		shrinking = prev == UINT64_MAX || count * 4 <= prev * 3;
 		log_debug("migration: after round %u: %" PRIu64 " pages dirty, %" PRIu64 " us to "
 			  "send at %" PRIu64 " MB/s", round, count, expect_us, bw / 1000000);
-		if (fits && (expect_us <= SMALL_REST_US || !shrinking))
+		if (fits && (expect_us <= SMALL_REST_US || !shrinking || now_ms() >= deadline))
 			return 0;
 		if (now_ms() >= deadline)
 			return err_set(-ETIMEDOUT, "did not converge in %u s (%" PRIu64 " pages "
@@ -378,7 +378,8 @@ static int precopy(struct vm_migration *m)
 		pthread_mutex_lock(&m->lock);
 		m->st.round = round;
 		pthread_mutex_unlock(&m->lock);
-		ret = send_pending(m, round, count, false);
+		/* A round that only shortens a pause that already fits never times out. */
+		ret = send_pending(m, round, count, fits);
 		if (!ret)
 			ret = mig_flush(&m->w);
 		publish(m);
