@@ -24,7 +24,6 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
@@ -33,6 +32,7 @@
 #include "core/vm.h"
 #include "migration/stream.h"
 #include "migration/transport.h"
+#include "migration/wire.h"
 #include "snapshot/vm_snapshot.h"
 
 #define RECV_TIMEOUT_MS		30000	/* a source that stops sending */
@@ -70,14 +70,6 @@ struct incoming {
 	bool running;			/* the guest runs (else stays paused) */
 	uint64_t t_end, t_applied, t_go, t_running;	/* us */
 };
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void *page_ptr(void *opaque, uint64_t pfn)
 {
@@ -170,7 +162,7 @@ static int receive(struct incoming *in)
 		if (ret)
 			return ret;
 	}
-	in->t_end = now_us();
+	in->t_end = mig_now_us();
 	if (!in->state)
 		return err_set(-EPROTO, "migration stream: it ended without the VM's state");
 	log_debug("incoming migration: %" PRIu64 " bytes received (%" PRIu64 " raw, %" PRIu64
@@ -224,7 +216,7 @@ static int commit(struct incoming *in)
 
 	ret = mig_send_ack(in->fd, 0, "ready");
 	if (!ret) {
-		vm_pause_spin_until(in->vm, (now_us() + GO_SPIN_US) * 1000);
+		vm_pause_spin_until(in->vm, (mig_now_us() + GO_SPIN_US) * 1000);
 		ret = mig_recv_ack(in->fd, GO_TIMEOUT_MS, &status, msg, sizeof(msg));
 	}
 	if (!ret && status)
@@ -232,7 +224,7 @@ static int commit(struct incoming *in)
 	if (ret)
 		return err_prefix(ret, "the source did not confirm the migration");
 	/* Committed: the guest is this kite's now, whatever the source hears. */
-	in->t_go = now_us();
+	in->t_go = mig_now_us();
 	in->vm->cfg.resume = in->running;
 	if (in->running && vm_resume(in->vm))
 		log_warn("incoming migration: %s", err_msg());
@@ -240,7 +232,7 @@ static int commit(struct incoming *in)
 	if (mig_send_ack(in->fd, 0, "running"))
 		log_warn("incoming migration: the source did not hear that the VM runs here: %s",
 			 err_msg());
-	in->t_running = now_us();
+	in->t_running = mig_now_us();
 	return 0;
 }
 
@@ -264,7 +256,7 @@ static int finish(struct incoming *in)
 	if (b == BUILD_NEVER)
 		return err_set(-ECANCELED, "stopped while building the machine");
 	ret = apply_final(in);
-	in->t_applied = now_us();
+	in->t_applied = mig_now_us();
 	if (ret) {
 		refuse(in, ret, err_msg());
 		return ret;
@@ -407,13 +399,13 @@ static int run_incoming(struct incoming *in, const struct vm_config *host_cfg, i
 		done = in->done;
 		pthread_mutex_unlock(&in->lock);
 		if (machine) {
-			t0 = now_us();
+			t0 = mig_now_us();
 			build_err = build_machine(in, machine, len, host_cfg);
 			*built = !build_err;
 			/* The vCPU threads too: they park (the VM is paused). */
 			if (!build_err)
 				build_err = vm_start_vcpus(in->vm);
-			*build_us = now_us() - t0;
+			*build_us = mig_now_us() - t0;
 			free(machine);
 			if (build_err) {
 				snprintf(why, sizeof(why), "%s", err_msg());

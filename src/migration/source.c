@@ -22,6 +22,7 @@
 #include "core/vm.h"
 #include "migration/stream.h"
 #include "migration/transport.h"
+#include "migration/wire.h"
 #include "snapshot/format.h"
 #include "snapshot/memfile.h"
 #include "snapshot/vm_snapshot.h"
@@ -76,17 +77,9 @@ const char *mig_state_name(enum mig_state s)
 	}
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static uint64_t now_ms(void)
 {
-	return now_us() / 1000;
+	return (uint64_t)mig_now_ms();
 }
 
 static bool cancelled(struct vm_migration *m)
@@ -336,7 +329,7 @@ static int precopy(struct vm_migration *m)
 	publish(m);
 	round_rate(m, 0, t_first);
 	while (!ret) {
-		uint64_t t0 = now_us(), bytes0 = m->w.bytes_sent, count, bw, expect_us, dirtied_us;
+		uint64_t t0 = mig_now_us(), bytes0 = m->w.bytes_sent, count, bw, expect_us, dirtied_us;
 		bool fits, shrinking;
 
 		ret = collect_dirty(m, &count);
@@ -369,7 +362,7 @@ static int precopy(struct vm_migration *m)
 		prev = count;
 		round++;
 		/* Small rounds back to back only spin on the dirty log. */
-		dirtied_us = now_us() - t0;
+		dirtied_us = mig_now_us() - t0;
 		if (dirtied_us < MIN_ROUND_US) {
 			struct timespec ts = { 0, (long)(MIN_ROUND_US - dirtied_us) * 1000L };
 
@@ -385,7 +378,7 @@ static int precopy(struct vm_migration *m)
 		publish(m);
 		round_rate(m, bytes0, t0 / 1000);
 		pthread_mutex_lock(&m->lock);
-		dirtied_us = now_us() - t0;
+		dirtied_us = mig_now_us() - t0;
 		m->st.dirty_rate_bps = count * 4096 * 1000000 / (dirtied_us ? dirtied_us : 1);
 		pthread_mutex_unlock(&m->lock);
 	}
@@ -440,7 +433,7 @@ static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pa
 	pthread_mutex_lock(&m->lock);
 	m->st.state = MIG_STOPPING;
 	pthread_mutex_unlock(&m->lock);
-	*t_pause = now_us();
+	*t_pause = mig_now_us();
 	/* Throttled vCPUs must not sleep on while they are asked to park. */
 	__atomic_store_n(&m->vm->throttle_pct, 0, __ATOMIC_RELEASE);
 	if (running) {
@@ -449,27 +442,27 @@ static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pa
 			return ret;
 		m->paused_here = true;
 	}
-	t[0] = now_us();
+	t[0] = mig_now_us();
 	/* The throttler ends at its next tick; finish() joins it, outside the downtime. */
 	pthread_mutex_lock(&m->lock);
 	m->stop_throttler = true;
 	pthread_mutex_unlock(&m->lock);
 	ret = collect_dirty(m, &count);
-	t[1] = now_us();
+	t[1] = mig_now_us();
 	if (!ret)
 		ret = send_pending(m, m->st.round + 1, count, true);
-	t[2] = now_us();
+	t[2] = mig_now_us();
 	if (!ret)
 		ret = send_state(m, MIG_PHASE_FINAL, running, &state_len);
 	if (!ret)
 		ret = mig_put_end(&m->w);
-	t[3] = now_us();
+	t[3] = mig_now_us();
 	publish(m);
 	if (ret)
 		return ret;
 	mig_spin_readable(m->fd, READY_SPIN_US);
 	ret = mig_recv_ack(m->fd, READY_TIMEOUT_MS, &status, msg, sizeof(msg));
-	t[4] = now_us();
+	t[4] = mig_now_us();
 	if (ret)
 		return err_prefix(ret, "waiting for the destination to accept the VM");
 	if (status)
@@ -481,7 +474,7 @@ static int stop_and_copy(struct vm_migration *m, bool *committed, uint64_t *t_pa
 	ret = mig_recv_ack(m->fd, RUNNING_TIMEOUT_MS, &status, msg, sizeof(msg));
 	if (!ret && status)
 		ret = err_set(status, "%s", msg);
-	*t_running = now_us();
+	*t_running = mig_now_us();
 	log_info("migration: stop-and-copy (us): pause %" PRIu64 ", dirty sync %" PRIu64
 		 ", %" PRIu64 " last pages %" PRIu64 ", state (%zu bytes) %" PRIu64
 		 ", destination ready %" PRIu64 ", running %" PRIu64, t[0] - *t_pause,

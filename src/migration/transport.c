@@ -326,20 +326,11 @@ static int wait_fd(int fd, short events, int64_t deadline_ms)
 void mig_spin_readable(int fd, unsigned int spin_us)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct timespec now, end;
+	uint64_t end = mig_now_us() + spin_us;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_nsec += (long)(spin_us % 1000000) * 1000;
-	end.tv_sec += spin_us / 1000000 + end.tv_nsec / 1000000000;
-	end.tv_nsec %= 1000000000;
-	for (;;) {
-		if (poll(&pfd, 1, 0) != 0)
-			return;		/* readable, closed, or an error the read reports */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
-			return;
+	/* Until readable, closed, or an error the read reports. */
+	while (poll(&pfd, 1, 0) == 0 && mig_now_us() < end)
 		sched_yield();
-	}
 }
 
 static int64_t deadline_of(int timeout_ms)

@@ -59,12 +59,17 @@ bool mig_fd_is_socket(int fd)
 	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-int64_t mig_now_ms(void)
+uint64_t mig_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int64_t mig_now_ms(void)
+{
+	return (int64_t)(mig_now_us() / 1000);
 }
 
 int mig_io_write(int fd, bool sock, const void *buf, size_t len, uint64_t *done)

@@ -56,7 +56,9 @@ int mig_io_write(int fd, bool sock, const void *buf, size_t len,
  */
 int mig_io_read(int fd, void *buf, size_t len, int64_t deadline_ms,
 		size_t *got) KITE_WUR;
+/* CLOCK_MONOTONIC in milliseconds and in microseconds. */
 int64_t mig_now_ms(void);
+uint64_t mig_now_us(void);
 
 /**
  * mig_crc_extend() - the running CRC after one more record

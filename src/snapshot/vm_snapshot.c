@@ -594,30 +594,34 @@ int vm_snapshot_open_incoming(struct vm_snapshot *snap, const void *state, size_
 	return 0;
 }
 
+/* Is section @name byte-identical in @a and @b? */
+static int same_section(const struct vm_snapshot *a, const struct vm_snapshot *b,
+			const char *name)
+{
+	const struct snap_section *x, *y;
+	int ret = snap_image_require(&a->img, name, 0, UINT32_MAX, &x);
+
+	if (!ret)
+		ret = snap_image_require(&b->img, name, 0, UINT32_MAX, &y);
+	if (!ret && (x->version != y->version || x->len != y->len ||
+		     memcmp(x->data, y->data, x->len)))
+		ret = err_set(-EINVAL, "section '%s' changed: the machine is not the one first "
+			      "described", name);
+	return ret;
+}
+
 int vm_snapshot_same_machine(const struct vm_snapshot *a, const struct vm_snapshot *b,
 			     unsigned int ncpus)
 {
 	char name[SNAP_NAME_FIELD];
 	unsigned int i;
+	int ret = same_section(a, b, "vm.config");
 
-	for (i = 0; i <= ncpus; i++) {
-		const struct snap_section *x, *y;
-		int ret;
-
-		if (i == ncpus)
-			snprintf(name, sizeof(name), "vm.config");
-		else
-			snprintf(name, sizeof(name), "cpuid.%u", i);
-		ret = snap_image_require(&a->img, name, 0, UINT32_MAX, &x);
-		if (!ret)
-			ret = snap_image_require(&b->img, name, 0, UINT32_MAX, &y);
-		if (ret)
-			return ret;
-		if (x->version != y->version || x->len != y->len || memcmp(x->data, y->data, x->len))
-			return err_set(-EINVAL, "section '%s' changed: the machine is not the one "
-				       "first described", name);
+	for (i = 0; !ret && i < ncpus; i++) {
+		snprintf(name, sizeof(name), "cpuid.%u", i);
+		ret = same_section(a, b, name);
 	}
-	return 0;
+	return ret;
 }
 
 void vm_snapshot_close(struct vm_snapshot *snap)
