@@ -29,7 +29,9 @@
 SNAP_DIR=                 # snapshot files (on disk)
 SNAP_DIR_OWN=0            # 1: SNAP_DIR is ours to remove (outside BENCH_WORK)
 SNAP_CREATE_MB=200
-SNAP_ITERS=200            # iterations of the restore scenario's guest
+SNAP_ITERS=400            # iterations of the restore scenario's guest (~2.5 ms each): a source
+                          # must snapshot before half of them, which QEMU's 4 GiB
+                          # migration to a file under CI load could miss at 200
 SNAP_RESTORE_ARGS="mb=1 period_ms=1 dirty_mb_s=4"
 SNAP_PID=                 # the source VM running now
 SNAP_DISK_NOTE=
